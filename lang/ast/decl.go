@@ -1,0 +1,78 @@
+package ast
+
+// Decl is a top-level declaration: *Import, *Param, *Secret, *Table, *Env,
+// *Flow or *Ledger.
+type Decl interface {
+	Node
+	decl()
+}
+
+// Import brings a connector into scope: `import "d365fo" as erp { company: "usmf" }`.
+type Import struct {
+	Span
+	Path   *StringLit `"import" @@`
+	Alias  *Ident     `( "as" @@ )?`
+	Config *Block     `@@?`
+}
+
+// Param is a typed value set per environment: `param company: string = "usmf"`.
+type Param struct {
+	Span
+	Name    *Ident    `"param" @@`
+	Type    *TypeExpr `":" @@`
+	Default *Expr     `( "=" @@ )?`
+}
+
+// Secret names a value resolved at run time and never logged: `secret stripe_key`.
+type Secret struct {
+	Span
+	Name *Ident `"secret" @@`
+}
+
+// Table is a static lookup table: `table account_for: map(string, string) = {...}`.
+type Table struct {
+	Span
+	Name  *Ident    `"table" @@`
+	Type  *TypeExpr `":" @@`
+	Value *Expr     `"=" @@`
+}
+
+// Env overrides params for one environment: `env prod { company: "usmf" }`.
+type Env struct {
+	Span
+	Name   *Ident `"env" @@`
+	Values *Block `@@`
+}
+
+// Flow maps events to ERP writes, one event at a time.
+type Flow struct {
+	Span
+	Name  *Ident `"flow" @@ "{"`
+	Stmts []Stmt `@@* "}"`
+}
+
+// Ledger aggregates the items of a list source into one balanced journal.
+type Ledger struct {
+	Span
+	Name  *Ident `"ledger" @@ "{"`
+	Stmts []Stmt `@@* "}"`
+}
+
+func (*Import) decl() {}
+func (*Param) decl()  {}
+func (*Secret) decl() {}
+func (*Table) decl()  {}
+func (*Env) decl()    {}
+func (*Flow) decl()   {}
+func (*Ledger) decl() {}
+
+// Body returns the statements of a flow or ledger declaration, and its name.
+func Body(d Decl) (*Ident, []Stmt, bool) {
+	switch d := d.(type) {
+	case *Flow:
+		return d.Name, d.Stmts, true
+	case *Ledger:
+		return d.Name, d.Stmts, true
+	}
+	return nil, nil, false
+}

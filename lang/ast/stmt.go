@@ -1,0 +1,175 @@
+package ast
+
+// Stmt is a statement of a flow or ledger body.
+type Stmt interface {
+	Node
+	stmt()
+}
+
+// On is the trigger: `on stripe.charge.succeeded as ev`, or
+// `on schedule "0 2 * * *" as tick`.
+type On struct {
+	Span
+	Event    *Path      `"on" @@`
+	Schedule *StringLit `@@?`
+	Alias    *Ident     `( "as" @@ )?`
+}
+
+// OrderBy declares the ordering key: events with equal keys run one at a time.
+type OrderBy struct {
+	Span
+	Key *Expr `"order" "by" @@`
+}
+
+// Let binds a name to a value: `let ch = ev.data.object`.
+type Let struct {
+	Span
+	Name  *Ident `"let" @@ "="`
+	Value *Expr  `@@`
+}
+
+// When is a guard: the event is skipped (not an error) when it is false.
+type When struct {
+	Span
+	Cond *Expr `"when" @@`
+}
+
+// Lookup finds one ERP record by field equality, with a policy for a miss:
+// `lookup cust = erp.CustomersV3 where CustomerAccount == x else create {...}`.
+type Lookup struct {
+	Span
+	Name   *Ident  `"lookup" @@ "="`
+	Entity *Path   `@@ "where"`
+	Where  []*Cond `@@ ( "and" @@ )*`
+	Miss   *Miss   `( "else" @@ )?`
+}
+
+// Cond is one `Field == value` of a lookup.
+type Cond struct {
+	Span
+	Field *Ident    `@@ "=="`
+	Value *CondExpr `@@`
+}
+
+// Miss says what a lookup does when no record matches.
+type Miss struct {
+	Span
+	Policy string `@( "create" | "skip" | "fail" | "wait" )`
+	Wait   string `( "for" @Duration )?`
+	Create *Block `@@?`
+}
+
+// Write creates, upserts or updates one ERP record, once per key:
+// `upsert order = erp.SalesOrderHeadersV2 key "stripe:" + ch.id { ... }`.
+type Write struct {
+	Span
+	Op     string `@( "create" | "upsert" | "update" )`
+	Target *Path  `@@`
+	Bound  *Path  `( "=" @@ )?`
+	Key    *Expr  `( "key" @@ )?`
+	Body   *Block `@@`
+}
+
+// Entity returns the written entity: the path after "=" when the write binds a
+// name, else the only path.
+func (w *Write) Entity() *Path {
+	if w.Bound != nil {
+		return w.Bound
+	}
+	return w.Target
+}
+
+// Name returns the bound name, or nil when the write binds none. A bound name
+// written as a dotted path is reported by the checker.
+func (w *Write) Name() *Ident {
+	if w.Bound == nil || w.Target == nil || len(w.Target.Parts) == 0 {
+		return nil
+	}
+	return w.Target.Parts[0]
+}
+
+// For iterates a gateway list source (ledgers):
+// `for bt in stripe.balance_transactions(payout: po.id)`.
+type For struct {
+	Span
+	Var    *Ident `"for" @@ "in"`
+	Source *Path  `@@ "("`
+	Args   []*Arg `( @@ ","? )* ")"`
+}
+
+// Arg is a named argument of a list source.
+type Arg struct {
+	Span
+	Name  *Ident `@@ ":"`
+	Value *Expr  `@@`
+}
+
+// GroupBy groups the items of a ledger's list source:
+// `group by bt.reporting_category as category, bt.currency as currency`.
+type GroupBy struct {
+	Span
+	Keys []*GroupKey `"group" "by" @@ ( "," @@ )*`
+}
+
+// GroupKey is one grouping expression and the name the postings see it by.
+type GroupKey struct {
+	Span
+	Value *GroupExpr `@@`
+	Name  *Ident     `"as" @@`
+}
+
+// Journal posts the groups of a ledger as one journal:
+//
+//	journal erp.LedgerJournalLines key "payout:" + po.id {
+//	    header { JournalName: journal_name }
+//	    CurrencyCode: upper(currency),
+//	    debit account_for[category] amount money(sum(bt.net), currency)
+//	    credit clearing_account
+//	}
+type Journal struct {
+	Span
+	Entity *Path         `"journal" @@`
+	Key    *Expr         `( "key" @@ )?`
+	Items  []JournalItem `"{" @@* "}"`
+}
+
+// JournalItem is an entry of a journal body: *Header, *Posting or *LineField.
+type JournalItem interface {
+	Node
+	journalItem()
+}
+
+// Header sets the fields of the journal's header record.
+type Header struct {
+	Span
+	Fields *Block `"header" @@`
+}
+
+// LineField is a field every journal line gets: `CurrencyCode: upper(currency),`.
+type LineField struct {
+	Span
+	Field *Field `@@ ","?`
+}
+
+func (*Header) journalItem()    {}
+func (*Posting) journalItem()   {}
+func (*LineField) journalItem() {}
+
+// Posting is a debit or credit rule. A posting without an amount takes the
+// balance of the others.
+type Posting struct {
+	Span
+	Side    string       `@( "debit" | "credit" )`
+	Account *PostingExpr `@@`
+	Amount  *Expr        `( "amount" @@ )?`
+}
+
+func (*On) stmt()      {}
+func (*OrderBy) stmt() {}
+func (*Let) stmt()     {}
+func (*When) stmt()    {}
+func (*Lookup) stmt()  {}
+func (*Write) stmt()   {}
+func (*For) stmt()     {}
+func (*GroupBy) stmt() {}
+func (*Journal) stmt() {}

@@ -1,0 +1,114 @@
+package format
+
+import (
+	"strings"
+
+	"github.com/flowhq/flow/lang/ast"
+)
+
+func (p *printer) stmt(s ast.Stmt) {
+	switch s := s.(type) {
+	case *ast.On:
+		line := "on " + s.Event.String()
+		if s.Schedule != nil {
+			line += " " + s.Schedule.Value
+		}
+		if s.Alias != nil {
+			line += " as " + s.Alias.Name
+		}
+		p.line(line)
+	case *ast.OrderBy:
+		p.line("order by " + p.expr(s.Key))
+	case *ast.Let:
+		p.line("let " + s.Name.Name + " = " + p.expr(s.Value))
+	case *ast.When:
+		p.line("when " + p.expr(s.Cond))
+	case *ast.Lookup:
+		p.lookup(s)
+		return
+	case *ast.Write:
+		head := s.Op + " "
+		if s.Bound != nil {
+			head += s.Target.String() + " = "
+		}
+		head += s.Entity().String()
+		if s.Key != nil {
+			head += " key " + p.expr(s.Key)
+		}
+		p.block(head, s.Body, "")
+		return
+	case *ast.For:
+		args := make([]string, len(s.Args))
+		for i, a := range s.Args {
+			args[i] = a.Name.Name + ": " + p.expr(a.Value)
+		}
+		p.line("for " + s.Var.Name + " in " + s.Source.String() + "(" + strings.Join(args, ", ") + ")")
+	case *ast.GroupBy:
+		keys := make([]string, len(s.Keys))
+		for i, k := range s.Keys {
+			keys[i] = p.expr(&k.Value.Expr) + " as " + k.Name.Name
+		}
+		p.line("group by " + strings.Join(keys, ", "))
+	case *ast.Journal:
+		p.journal(s)
+		return
+	}
+	p.trailing(s.End().Offset)
+}
+
+func (p *printer) lookup(s *ast.Lookup) {
+	conds := make([]string, len(s.Where))
+	for i, c := range s.Where {
+		conds[i] = c.Field.Name + " == " + p.expr(&c.Value.Expr)
+	}
+	head := "lookup " + s.Name.Name + " = " + s.Entity.String() + " where " + strings.Join(conds, " and ")
+	if s.Miss == nil {
+		p.line(head)
+		p.trailing(s.End().Offset)
+		return
+	}
+	p.line(head)
+	p.indent++
+	miss := "else " + s.Miss.Policy
+	if s.Miss.Wait != "" {
+		miss += " for " + s.Miss.Wait
+	}
+	if s.Miss.Create != nil {
+		p.block(miss, s.Miss.Create, "")
+	} else {
+		p.line(miss)
+		p.trailing(s.End().Offset)
+	}
+	p.indent--
+}
+
+func (p *printer) journal(s *ast.Journal) {
+	head := "journal " + s.Entity.String()
+	if s.Key != nil {
+		head += " key " + p.expr(s.Key)
+	}
+	p.line(head + " {")
+	p.lastEnd = 0
+	p.indent++
+	for _, it := range s.Items {
+		p.item(it, false)
+		switch it := it.(type) {
+		case *ast.Header:
+			p.block("header", it.Fields, "")
+		case *ast.LineField:
+			p.line(it.Field.Name.Name + ": " + p.expr(it.Field.Value) + ",")
+			p.trailing(skipComma(p.src, it.Field.End().Offset))
+		case *ast.Posting:
+			line := it.Side + " " + p.expr(&it.Account.Expr)
+			if it.Amount != nil {
+				line += " amount " + p.expr(it.Amount)
+			}
+			p.line(line)
+			p.trailing(it.End().Offset)
+		}
+	}
+	p.leading(s.End().Offset - 1)
+	p.indent--
+	p.line("}")
+	p.trailing(s.End().Offset)
+}
