@@ -82,3 +82,14 @@ const (
 	// TooManyErrors: the checker stopped early (information).
 	TooManyErrors Code = "F0699"
 )
+
+const (
+	// UnknownEnv: `--env NAME` names no env block of the package.
+	UnknownEnv Code = "F0111"
+	// MissingParamValue: a param without a default and no value for the selected env.
+	MissingParamValue Code = "F0112"
+	// ConnectorError: a connector's schema could not be loaded (a missing or broken metadata file).
+	ConnectorError Code = "F0113"
+	// PackageMismatch: files of one directory declare different packages.
+	PackageMismatch Code = "F0114"
+)

@@ -60,6 +60,8 @@ type Connector struct {
 	// charge.refunded); the checker warns when a flow handles the first and no
 	// flow handles any of the second.
 	Reverses map[string][]string
+	// Journals maps a journal line entity set to how the ERP posts it.
+	Journals map[string]*Journal
 }
 
 // Object returns the named object type ("stripe.Charge").
@@ -128,4 +130,19 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// Journal describes how an ERP posts a journal: a header record, then lines
+// that point at it. The compiler fills the link, account, amount and line
+// number fields of each line from a ledger's postings.
+type Journal struct {
+	Lines       string // line entity set, e.g. "LedgerJournalLines"
+	Header      string // header entity set; "" when lines stand alone
+	Link        string // line field that holds the header's number
+	HeaderLink  string // header field the number comes from (often the same name)
+	Account     string // line field for the account
+	AccountType string // line field for the account type; "" when none
+	Debit       string // line field for a debit amount
+	Credit      string // line field for a credit amount
+	LineNumber  string // line field numbering the lines; "" when the ERP numbers them
 }

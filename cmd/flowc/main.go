@@ -1,0 +1,44 @@
+// Command flowc checks, formats and explains .flow integration flows.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `flowc checks, formats and explains .flow integration flows.
+
+Usage:
+  flowc <command> [flags] [PATH...]
+
+Commands:
+  check   type-check flows and report problems (exit 0 clean, 1 findings, 2 usage or I/O error)
+  fmt     format flows in the canonical layout
+  plan    print the execution plan the runtime would run
+
+Run 'flowc <command> --help' for a command's flags.
+`
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// run is flowc with its arguments and output streams; it returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "check":
+		return cmdCheck(args[1:], stdout, stderr)
+	case "fmt":
+		return cmdFmt(args[1:], stdout, stderr)
+	case "plan":
+		return cmdPlan(args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "flowc: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}

@@ -1,0 +1,212 @@
+package compiler
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/flowhq/flow/compiler/plan"
+	"github.com/flowhq/flow/lang/ast"
+	"github.com/flowhq/flow/lang/diag"
+	"github.com/flowhq/flow/stdlib/schema"
+)
+
+// entity resolves `alias.EntitySet` to an ERP entity.
+func (fu *flowUnit) entity(p *ast.Path) (*importedConnector, *schema.Object) {
+	ic, ok := fu.u.conns[p.Parts[0].Name]
+	if !ok {
+		d := fu.errorf(p.Parts[0], diag.UndefinedName, "%s is not an imported connector", p.Parts[0].Name)
+		suggest(d, p.Parts[0].Name, fu.u.aliases())
+		return nil, nil
+	}
+	if ic.conn.Kind != schema.ERP {
+		fu.errorf(p, diag.UnknownEntity, "%s is a gateway; records are written to an ERP connector", ic.alias)
+		return nil, nil
+	}
+	if len(p.Parts) != 2 {
+		fu.errorf(p, diag.UnknownEntity, "name one entity set: %s.<EntitySet>", ic.alias)
+		return nil, nil
+	}
+	name := p.Parts[1].Name
+	obj, ok := ic.conn.Entities[name]
+	if !ok {
+		d := fu.errorf(p.Parts[1], diag.UnknownEntity, "%s has no entity set %q", ic.conn.Name, name)
+		suggest(d, name, ic.conn.EntityNames())
+		return nil, nil
+	}
+	return ic, obj
+}
+
+// fields checks a block of field assignments against an entity and returns
+// the assignments. preset are fields set elsewhere (lookup conditions,
+// journal links) that count as set.
+func (fu *flowUnit) fields(obj *schema.Object, b *ast.Block, preset map[string]bool, required bool, what string, anchor ast.Node) []plan.Field {
+	var out []plan.Field
+	seen := map[string]*ast.Field{}
+	for _, fld := range b.Fields {
+		out = append(out, fu.field(obj, fld, seen))
+	}
+	if required {
+		fu.requireFields(obj, seen, preset, what, anchor)
+	}
+	return out
+}
+
+// field checks one assignment.
+func (fu *flowUnit) field(obj *schema.Object, fld *ast.Field, seen map[string]*ast.Field) plan.Field {
+	name := fld.Name.Name
+	c := fu.u.check(fu.f, fld.Value, fu.sc, "")
+	if prev, dup := seen[name]; dup {
+		d := fu.errorf(fld.Name, diag.FieldSetTwice, "%s is set twice", name)
+		d.Related = []diag.Note{{Pos: fu.f.Source.Pos(prev.Pos.Offset), Message: "first set here"}}
+	}
+	seen[name] = fld
+	sf, ok := obj.Field(name)
+	if !ok {
+		d := fu.errorf(fld.Name, diag.UnknownField, "unknown field %q on %s", name, obj.Name)
+		suggest(d, name, obj.FieldNames())
+	} else {
+		fu.u.assign(fu.f, fld.Value, c, sf.Type, sf.MaxLength, "field "+name)
+	}
+	return plan.Field{Name: name, Value: fu.pexpr(fld.Value, c)}
+}
+
+// requireFields reports required fields that nothing sets, all in one
+// diagnostic at the write.
+func (fu *flowUnit) requireFields(obj *schema.Object, seen map[string]*ast.Field, preset map[string]bool, what string, anchor ast.Node) {
+	var missing []string
+	for _, f := range obj.Fields {
+		if f.Required && seen[f.Name] == nil && !preset[f.Name] {
+			missing = append(missing, f.Name)
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	noun := "field"
+	if len(missing) > 1 {
+		noun = "fields"
+	}
+	d := fu.errorf(anchor, diag.MissingRequiredField, "%s does not set the required %s %s of %s", what, noun, strings.Join(missing, ", "), obj.Name)
+	d.Suggestion = fmt.Sprintf("add %s: ...", missing[0])
+}
+
+// checkLookup checks `lookup x = erp.E where F == v ... else policy`.
+func (fu *flowUnit) checkLookup(s *ast.Lookup) {
+	ic, obj := fu.entity(s.Entity)
+	step := &plan.Step{Kind: plan.StepLookup, At: fu.at(s), Name: s.Name.Name}
+	fromEvent := false
+	preset := map[string]bool{}
+	for _, cond := range s.Where {
+		c := fu.u.check(fu.f, &cond.Value.Expr, fu.sc, "")
+		fromEvent = fromEvent || c.fromEvent
+		preset[cond.Field.Name] = true
+		if obj != nil {
+			if sf, ok := obj.Field(cond.Field.Name); !ok {
+				d := fu.errorf(cond.Field, diag.UnknownField, "unknown field %q on %s", cond.Field.Name, obj.Name)
+				suggest(d, cond.Field.Name, obj.FieldNames())
+			} else {
+				fu.u.assign(fu.f, &cond.Value.Expr, c, sf.Type, 0, "field "+cond.Field.Name)
+			}
+		}
+		step.Where = append(step.Where, plan.Field{Name: cond.Field.Name, Value: fu.pexpr(&cond.Value.Expr, c)})
+	}
+	if s.Miss == nil {
+		fu.errorf(s, diag.MissingMissPolicy, "lookup %s does not say what happens when no record matches", s.Name.Name).
+			Suggestion = "end it with `else create { ... }`, `else skip`, `else fail` or `else wait for 24h`"
+	} else {
+		step.Miss = &plan.Miss{Policy: s.Miss.Policy, Wait: s.Miss.Wait}
+		switch {
+		case s.Miss.Create != nil && s.Miss.Policy != "create":
+			fu.errorf(s.Miss.Create, diag.Misplaced, "only `else create` takes fields")
+		case s.Miss.Policy == "create" && s.Miss.Create == nil:
+			fu.errorf(s.Miss, diag.Misplaced, "`else create` needs the fields of the new record: else create { ... }")
+		case s.Miss.Wait != "" && s.Miss.Policy != "wait":
+			fu.errorf(s.Miss, diag.Misplaced, "only `else wait` takes a duration")
+		}
+		if s.Miss.Create != nil && obj != nil {
+			step.Miss.Fields = fu.fields(obj, s.Miss.Create, preset, true, "lookup "+s.Name.Name+" else create", s.Miss)
+		}
+	}
+	if ic != nil {
+		step.Connector, step.Entity = ic.alias, s.Entity.Parts[1].Name
+	}
+	var t *schema.Type = schema.AnyType
+	if obj != nil {
+		t = schema.ObjectOf(obj.Name)
+	}
+	fu.declare(s.Name, LookupSym, t, fromEvent)
+	fu.plan.Steps = append(fu.plan.Steps, step)
+}
+
+// checkWrite checks `create|upsert|update [name =] erp.E key k { ... }`.
+func (fu *flowUnit) checkWrite(s *ast.Write) {
+	if s.Bound != nil && len(s.Target.Parts) != 1 {
+		fu.errorf(s.Target, diag.Misplaced, "the name a write binds is one word: %s x = erp.Entity", s.Op)
+	}
+	ic, obj := fu.entity(s.Entity())
+	step := &plan.Step{Kind: plan.StepWrite, At: fu.at(s), Op: s.Op}
+	if n := s.Name(); n != nil {
+		step.Name = n.Name
+	}
+	if s.Key == nil {
+		fu.errorf(s.Entity(), diag.MissingKey, "%s without an idempotency key: a retried event would write the record twice", s.Op).
+			Suggestion = `add key "<source>:" + <event field>, e.g. key "stripe:" + ch.id`
+	} else {
+		step.Key = fu.checkKey(s.Key)
+	}
+	if obj != nil {
+		seen := map[string]*ast.Field{}
+		for _, fld := range s.Body.Fields {
+			step.Fields = append(step.Fields, fu.field(obj, fld, seen))
+		}
+		switch s.Op {
+		case "create", "upsert":
+			fu.requireFields(obj, seen, nil, s.Op, s.Entity())
+		case "update":
+			var missing []string
+			for _, k := range obj.Keys {
+				if k != "dataAreaId" && seen[k] == nil {
+					missing = append(missing, k)
+				}
+			}
+			if len(missing) > 0 {
+				fu.errorf(s.Entity(), diag.MissingRequiredField, "update must name the record: set its key %s", strings.Join(missing, ", "))
+			}
+		}
+		step.Connector, step.Entity = ic.alias, s.Entity().Parts[1].Name
+	}
+	if s.Op != "update" {
+		fu.writes++
+	}
+	if n := s.Name(); n != nil && s.Bound != nil {
+		var t *schema.Type = schema.AnyType
+		if obj != nil {
+			t = schema.ObjectOf(obj.Name)
+		}
+		fu.declare(n, WriteSym, t, true)
+	}
+	fu.plan.Steps = append(fu.plan.Steps, step)
+}
+
+// checkKey checks that an idempotency key is a string built
+// deterministically from the event.
+func (fu *flowUnit) checkKey(k *ast.Expr) *plan.Expr {
+	c := fu.u.check(fu.f, k, fu.sc, "")
+	if !c.ok {
+		return fu.pexpr(k, c)
+	}
+	if t := c.typ.String(); t != "string" && t != "dyn" {
+		fu.errorf(k, diag.TypeMismatch, "a key must be a string, but this is %s", typeWords(c.typ)).
+			Suggestion = "convert with string(...) and add a prefix naming the source, e.g. \"stripe:\" + ch.id"
+	}
+	if len(c.nondet) > 0 {
+		sort.Strings(c.nondet)
+		fu.errorf(k, diag.NondeterministicKey, "key uses %s(), which changes between retries: the record would be written again", c.nondet[0]).
+			Suggestion = "build the key from event data only, e.g. the gateway's object id"
+	} else if !c.fromEvent {
+		fu.errorf(k, diag.KeyWithoutEvent, "key uses nothing from the event: every event would get the same key, and only the first would be written").
+			Suggestion = "include the event's object id, e.g. \"stripe:\" + ev.data.object.id"
+	}
+	return fu.pexpr(k, c)
+}

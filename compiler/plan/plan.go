@@ -1,0 +1,185 @@
+// Package plan is the execution plan the runtime runs: what the compiler
+// proved about a package, lowered to plain data.
+//
+// A Plan is immutable once built, safe for concurrent use, serializable to
+// JSON, and identified by Version, a hash of its content: two compilations of
+// the same flows with the same params give the same version, and any change
+// that alters what the runtime does gives a new one.
+package plan
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+)
+
+// Plan is one compiled package.
+type Plan struct {
+	Version    string      `json:"version"` // content hash, "" while building
+	Package    string      `json:"package"`
+	Env        string      `json:"env,omitempty"`
+	Connectors []Connector `json:"connectors"`
+	Params     []Value     `json:"params,omitempty"`
+	Secrets    []string    `json:"secrets,omitempty"`
+	Tables     []Value     `json:"tables,omitempty"`
+	Flows      []*Flow     `json:"flows"`
+}
+
+// Connector is an import: the connector and its constant settings. Settings
+// that name a secret hold "secret:NAME"; the runtime resolves them.
+type Connector struct {
+	Alias    string            `json:"alias"`
+	Name     string            `json:"name"`
+	Kind     string            `json:"kind"` // gateway | erp
+	Settings map[string]string `json:"settings,omitempty"`
+}
+
+// Value is a named constant: a param's value for the env, or a table.
+type Value struct {
+	Name  string `json:"name"`
+	Type  string `json:"type"`
+	Value any    `json:"value"` // decimals are strings, to stay exact
+}
+
+// Var is a variable an expression of a flow may read, with its type.
+type Var struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// Expr is a checked CEL expression.
+type Expr struct {
+	Text string `json:"text"`
+	Type string `json:"type"`
+	At   string `json:"at"` // file:line:col, for errors at run time
+}
+
+// Flow is one flow or ledger.
+type Flow struct {
+	Name    string  `json:"name"`
+	Kind    string  `json:"kind"` // flow | ledger
+	At      string  `json:"at"`
+	Trigger Trigger `json:"trigger"`
+	OrderBy *Expr   `json:"order_by,omitempty"`
+	Vars    []Var   `json:"vars"` // every variable of the flow, in scope order
+	Steps   []*Step `json:"steps"`
+	Ledger  *Ledger `json:"ledger,omitempty"`
+}
+
+// Trigger is what starts a flow.
+type Trigger struct {
+	Connector string `json:"connector"`          // connector alias, or "schedule"
+	Event     string `json:"event,omitempty"`    // "charge.succeeded"
+	Object    string `json:"object,omitempty"`   // subject type, "stripe.Charge"
+	Schedule  string `json:"schedule,omitempty"` // cron spec
+	Var       string `json:"var"`                // the event variable
+	Type      string `json:"type"`               // its type, "stripe.ChargeEvent"
+}
+
+// Step kinds.
+const (
+	StepLet    = "let"
+	StepWhen   = "when"
+	StepLookup = "lookup"
+	StepWrite  = "write"
+)
+
+// Step is one statement of a flow, in order.
+type Step struct {
+	Kind string `json:"kind"`
+	At   string `json:"at"`
+	Name string `json:"name,omitempty"` // the name bound (let, lookup, write)
+	Expr *Expr  `json:"expr,omitempty"` // let value or when condition
+
+	Connector string  `json:"connector,omitempty"` // lookup and write: ERP alias
+	Entity    string  `json:"entity,omitempty"`
+	Where     []Field `json:"where,omitempty"` // lookup: field == value, all must hold
+	Miss      *Miss   `json:"miss,omitempty"`
+	Op        string  `json:"op,omitempty"` // write: create | upsert | update
+	Key       *Expr   `json:"key,omitempty"`
+	Fields    []Field `json:"fields,omitempty"`
+}
+
+// Field is one assignment to an ERP field.
+type Field struct {
+	Name  string `json:"name"`
+	Value *Expr  `json:"value"`
+}
+
+// Miss is a lookup's policy when nothing matches.
+type Miss struct {
+	Policy string  `json:"policy"`         // create | skip | fail | wait
+	Wait   string  `json:"wait,omitempty"` // wait: how long, e.g. "72h"
+	Fields []Field `json:"fields,omitempty"`
+}
+
+// Ledger is the aggregation of a ledger flow.
+type Ledger struct {
+	Source     Source      `json:"source"`
+	GroupBy    []GroupKey  `json:"group_by"`
+	Aggregates []Aggregate `json:"aggregates"`
+	Journal    Journal     `json:"journal"`
+}
+
+// Source is a gateway list the ledger iterates.
+type Source struct {
+	Connector string  `json:"connector"`
+	List      string  `json:"list"`
+	Var       string  `json:"var"`
+	Type      string  `json:"type"`
+	Args      []Field `json:"args"`
+}
+
+// GroupKey is one grouping expression over the item variable.
+type GroupKey struct {
+	Name string `json:"name"`
+	Expr *Expr  `json:"expr"`
+}
+
+// Aggregate is an aggregate call in a posting, computed per group; postings
+// read its result as the variable Name.
+type Aggregate struct {
+	Name string `json:"name"` // "_agg0"
+	Func string `json:"func"` // sum | count
+	Expr *Expr  `json:"expr"` // per item
+}
+
+// Journal is where a ledger posts.
+type Journal struct {
+	Connector    string    `json:"connector"`
+	Entity       string    `json:"entity"`        // line entity
+	HeaderEntity string    `json:"header_entity"` // header entity, "" when the ERP has none
+	Key          *Expr     `json:"key"`
+	Header       []Field   `json:"header,omitempty"`
+	Lines        []Field   `json:"lines,omitempty"`
+	Postings     []Posting `json:"postings"`
+}
+
+// Posting is a debit or credit rule; Amount is nil for the balancing posting.
+type Posting struct {
+	Side    string `json:"side"` // debit | credit
+	Account *Expr  `json:"account"`
+	Amount  *Expr  `json:"amount,omitempty"` // rewritten to read aggregates
+}
+
+// Seal computes Version from the content and returns the plan.
+func (p *Plan) Seal() (*Plan, error) {
+	p.Version = ""
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(b)
+	p.Version = hex.EncodeToString(sum[:])[:16]
+	return p, nil
+}
+
+// Flow returns the named flow.
+func (p *Plan) Flow(name string) *Flow {
+	for _, f := range p.Flows {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
+}
