@@ -9,6 +9,7 @@ import (
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/common/types/traits"
 	"github.com/shopspring/decimal"
 )
 
@@ -19,6 +20,25 @@ var (
 	MinorType   = cel.OpaqueType("minor")   // integer amount in a currency's minor units, as gateways send it
 )
 
+// runtimeType is the ref.Type of Decimal and Minor values. It has the name of
+// the declared opaque type (the runtime matches types by name) and, unlike an
+// opaque *types.Type, carries operator traits, so that CEL's trait-based
+// operator bindings also serve the values in dyn-typed expressions.
+type runtimeType struct {
+	name   string
+	traits int
+}
+
+func (t *runtimeType) HasTrait(trait int) bool { return t.traits&trait == trait }
+func (t *runtimeType) TypeName() string        { return t.name }
+
+var (
+	decimalRuntimeType = &runtimeType{name: "decimal", traits: traits.AdderType | traits.SubtractorType |
+		traits.MultiplierType | traits.DividerType | traits.NegatorType | traits.ComparerType}
+	minorRuntimeType = &runtimeType{name: "minor", traits: traits.AdderType | traits.SubtractorType |
+		traits.MultiplierType | traits.NegatorType | traits.ComparerType}
+)
+
 // divisionPlaces is the number of decimal places a quotient is rounded to.
 const divisionPlaces = 16
 
@@ -26,8 +46,9 @@ const divisionPlaces = 16
 //
 // A Decimal made by money() or round() remembers its number of decimal places
 // so that String keeps the trailing zeros a finance reader expects ("20.00");
-// sums, differences, negations and absolute values of such amounts keep them
-// too. Any other Decimal prints as decimal.Decimal.String does ("20").
+// sums and differences with such an amount, negations and absolute values
+// keep them too. Any other Decimal, products and quotients included, prints
+// as decimal.Decimal.String does ("20").
 // Places never affect comparisons: 20.00 == 20.
 //
 // Build one from Go with Decimal{Decimal: d}.
@@ -55,8 +76,9 @@ func (d Decimal) String() string {
 // MarshalJSON renders the amount as an exact JSON number, e.g. 20.00.
 func (d Decimal) MarshalJSON() ([]byte, error) { return []byte(d.String()), nil }
 
-// Type implements ref.Val.
-func (d Decimal) Type() ref.Type { return DecimalType }
+// Type implements ref.Val. The result is named like DecimalType; compare
+// types by TypeName.
+func (d Decimal) Type() ref.Type { return decimalRuntimeType }
 
 // Value implements ref.Val; it returns the decimal.Decimal.
 func (d Decimal) Value() any { return d.Decimal }
@@ -113,10 +135,18 @@ func (d Decimal) Equal(other ref.Val) ref.Val {
 	return types.False
 }
 
-// keepPlaces returns the places a sum or difference of a and b prints with.
+// keepPlaces returns the sum or difference r of a and b, printed with the
+// larger of the operands' remembered places: money(...) + decimal("1.00")
+// prints "21.00". String still falls back to the plain form when r needs
+// more places.
 func keepPlaces(r decimal.Decimal, a, b Decimal) Decimal {
-	if a.fixed && b.fixed {
+	switch {
+	case a.fixed && b.fixed:
 		return fixedDecimal(r, max(a.places, b.places))
+	case a.fixed:
+		return fixedDecimal(r, a.places)
+	case b.fixed:
+		return fixedDecimal(r, b.places)
 	}
 	return Decimal{Decimal: r}
 }
@@ -193,8 +223,9 @@ func asDecimal(v ref.Val) (decimal.Decimal, bool) {
 // error value on int64 overflow.
 type Minor int64
 
-// Type implements ref.Val.
-func (m Minor) Type() ref.Type { return MinorType }
+// Type implements ref.Val. The result is named like MinorType; compare types
+// by TypeName.
+func (m Minor) Type() ref.Type { return minorRuntimeType }
 
 // Value implements ref.Val; it returns the int64.
 func (m Minor) Value() any { return int64(m) }

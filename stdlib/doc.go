@@ -18,9 +18,9 @@
 //
 // Run-time failures (an unknown currency, a division by zero, an amount that
 // is not a whole number of minor units) are CEL error values with a message
-// naming the function, never panics. The package does no I/O; the only
-// non-deterministic function, now(), reads the clock given with WithClock.
+// naming the function, never panics. The functions do no I/O; the only
+// non-deterministic one, now(), reads the clock given with WithClock.
 //
-// Connector schemas (stripe, d365fo, ...) live in the schema subpackage and
-// its siblings: types only, no I/O.
+// Connector schemas (stripe, d365fo, ...) live in subpackages, with their
+// shared types in schema: types only, no I/O.
 package stdlib
