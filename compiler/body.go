@@ -87,6 +87,11 @@ func (fu *flowUnit) pexpr(e *ast.Expr, c *checked) *plan.Expr {
 }
 
 func (fu *flowUnit) declare(id *ast.Ident, kind SymbolKind, t *schema.Type, fromEvent bool) *Symbol {
+	if ast.Keywords[id.Name] && id.Name != "order" && id.Name != "group" {
+		fu.errorf(id, diag.DuplicateDecl, "%s is a keyword and cannot name a value", id.Name).
+			Suggestion = "pick another name, e.g. " + id.Name + "_"
+		return nil
+	}
 	sym := &Symbol{Name: id.Name, Kind: kind, Type: t, Decl: id, File: fu.f.Source.Name, FromEvent: fromEvent}
 	if prev := fu.sc.declare(sym); prev != nil {
 		fu.u.duplicate(fu.f, id, prev)

@@ -45,7 +45,7 @@ func (e *PostingExpr) Parse(lex *lexer.PeekingLexer) error {
 var Keywords = map[string]bool{
 	"package": true, "import": true, "param": true, "secret": true, "table": true, "env": true,
 	"flow": true, "ledger": true, "on": true, "order": true, "let": true, "when": true,
-	"lookup": true, "create": true, "upsert": true, "update": true, "key": true, "for": true,
+	"lookup": true, "create": true, "upsert": true, "update": true, "for": true,
 	"group": true, "journal": true, "header": true, "debit": true, "credit": true,
 }
 
@@ -66,6 +66,16 @@ func isIdent(v string) bool {
 		}
 	}
 	return true
+}
+
+var byKeywords = map[string]bool{"order": true, "group": true}
+
+// nextIs reports whether the token after the next one is v.
+func nextIs(lex *lexer.PeekingLexer, v string) bool {
+	cp := lex.MakeCheckpoint()
+	defer lex.LoadCheckpoint(cp)
+	lex.Next()
+	return lex.Peek().Value == v
 }
 
 var closer = map[string]string{"(": ")", "[": "]", "{": "}"}
@@ -92,7 +102,9 @@ func scanExpr(lex *lexer.PeekingLexer, e *Expr, extra map[string]bool) error {
 			case v == "{" && first != nil:
 				stop = true
 			case isIdent(v) && prev != "." && (Keywords[v] || extra[v]):
-				stop = true
+				// "order" and "group" start statements only as "order by"
+				// and "group by"; elsewhere they are ordinary names.
+				stop = !byKeywords[v] || nextIs(lex, "by")
 			}
 			if stop {
 				break
