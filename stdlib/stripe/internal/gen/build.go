@@ -128,6 +128,15 @@ func (b *builder) structFields(owner string, st *ast.StructType) ([]*field, erro
 		if err != nil {
 			return nil, fmt.Errorf("%s.%s: %w", owner, name, err)
 		}
+		if stringOption(f) { // `json:",string"`: a number sent as a string
+			if typ != "double" && typ != "int" {
+				return nil, fmt.Errorf("%s.%s: ,string option on %s", owner, name, typ)
+			}
+			typ, note = "string", "Sent as a JSON string holding an exact decimal number."
+		}
+		if doc == "" && strings.HasPrefix(typ, "obj:") { // stripe-go leaves some nested objects undocumented
+			doc = b.lib.types[strings.TrimPrefix(typ, "obj:")].doc
+		}
 		out = append(out, &field{Name: name, Type: typ, Doc: joinDoc(cleanDoc(doc), note), raw: doc})
 	}
 	return out, nil
@@ -169,9 +178,10 @@ func (b *builder) unionObject(d *typeDecl, variants []string) (*object, error) {
 		return nil, err
 	}
 	index := map[string]*field{}
+	ownField := map[string]bool{} // the wrapper's own fields (id, object) keep their type
 	add := func(f *field) {
 		if g, ok := index[f.Name]; ok {
-			if g.Type != f.Type && g.Type != "dyn" {
+			if g.Type != f.Type && g.Type != "dyn" && !ownField[f.Name] {
 				g.Type = "dyn"
 				g.Doc = joinDoc(g.Doc, "Type varies by `object`.")
 			}
@@ -185,6 +195,7 @@ func (b *builder) unionObject(d *typeDecl, variants []string) (*object, error) {
 			f.Doc = "The object type: " + strings.Join(b.lib.consts[d.name+"Type"], ", ") + "."
 		}
 		add(f)
+		ownField[f.Name] = true
 	}
 	for _, v := range variants {
 		vd := b.lib.types[v]
@@ -283,33 +294,6 @@ func (b *builder) mapIdent(owner, name, doc, ident string) (string, string, erro
 	return "dyn", "", nil
 }
 
-// inlineRef reports whether a pointer to an expandable type is nonetheless
-// always a full object in this position. stripe-go gives such fields (the
-// OpenAPI spec's plain $ref, never expandable) the referenced type's own doc.
-// A doc that talks about an ID ("The ID of the Radar rule...") still means an ID.
-func (b *builder) inlineRef(key, doc string, target *typeDecl) bool {
-	if v, ok := inlineOverride[key]; ok {
-		return v
-	}
-	p := firstParagraph(doc)
-	return p != "" && p == firstParagraph(target.doc) && !idDoc.MatchString(p)
-}
-
-// idDoc matches a doc comment that describes an ID.
-var idDoc = regexp.MustCompile(`^(The )?ID\b|^Unique identifier`)
-
-// idList reports whether a slice of an expandable type holds IDs; by default
-// its elements are full objects (Invoice.default_tax_rates, Dispute.balance_transactions).
-func (b *builder) idList(owner, name, doc string) bool {
-	if v, ok := idListOverride[owner+"."+name]; ok {
-		return v
-	}
-	if v, ok := idListOverride["*."+name]; ok {
-		return v
-	}
-	return strings.Contains(doc, "expand[]=")
-}
-
 // classify marks money amounts (Minor) and Unix timestamps once all of an
 // object's fields are known (money by name needs the object's currency).
 func (b *builder) classify(o *object) {
@@ -325,9 +309,12 @@ func (b *builder) classify(o *object) {
 		case "int":
 			if reason := moneyReason(key, f.Name, f.raw, hasCurrency); reason != "" {
 				f.Type = "minor"
+				if !moneyDoc.MatchString(f.Doc) {
+					f.Doc = joinDoc(f.Doc, "In the currency's minor units.")
+				}
 				b.minor = append(b.minor, key+" ("+reason+")")
 			} else if isTimestamp(f.Name, f.raw) {
-				f.Doc = joinDoc(f.Doc, "Unix seconds.")
+				f.Doc = joinDoc(strings.TrimSpace(epochSentence.ReplaceAllString(f.Doc, "")), "Unix seconds.")
 				b.timestamp++
 			}
 		}
@@ -362,12 +349,17 @@ func (b *builder) sortedObjects() []*object {
 	return out
 }
 
+// epochSentence is stripe-go's way of saying "Unix seconds".
+var epochSentence = regexp.MustCompile(`(?i)\s*Measured in seconds since (the )?Unix epoch\.?`)
+
 func joinDoc(doc, note string) string {
 	switch {
 	case note == "":
 		return doc
 	case doc == "":
 		return note
+	case !strings.HasSuffix(doc, ".") && !strings.HasSuffix(doc, "?") && !strings.HasSuffix(doc, "!"):
+		doc += "."
 	}
 	return doc + " " + note
 }

@@ -6,7 +6,7 @@ import (
 )
 
 // moneyDoc matches doc comments that describe an amount in minor units.
-var moneyDoc = regexp.MustCompile("(?i)smallest currency unit|in cents|\\(in %s\\)|\\(in the `?currency`? specified\\)|minor units?\\b")
+var moneyDoc = regexp.MustCompile("(?i)smallest currency unit|currency's smallest unit|in cents|\\(in %s\\)|\\(in the `?currency`? specified\\)|minor units?\\b")
 
 // moneyOverride fixes what the heuristics get wrong: true forces Minor,
 // false forces Int. Keys are GoType.json_name. Review the generator's stderr
@@ -25,10 +25,11 @@ var moneyOverride = map[string]bool{
 	"TreasuryFinancialAccountBalance.outbound_pending": true,
 	// Amounts whose currency is a sibling field with another name, or the
 	// payment's: the objects have no "currency" of their own.
-	"PromotionCodeRestrictions.minimum_amount":                true,
-	"PromotionCodeRestrictionsCurrencyOptions.minimum_amount": true,
-	"TerminalReaderActionRefundPayment.amount":                true,
-	"CouponCurrencyOptions.amount_off":                        true,
+	"PromotionCodeRestrictions.minimum_amount":                            true,
+	"PromotionCodeRestrictionsCurrencyOptions.minimum_amount":             true,
+	"TerminalReaderActionRefundPayment.amount":                            true,
+	"CouponCurrencyOptions.amount_off":                                    true,
+	"ChargePaymentMethodDetailsCardOvercapture.maximum_amount_capturable": true,
 	// Price bounds: amounts in the price's currency.
 	"PriceCustomUnitAmount.maximum":                true,
 	"PriceCustomUnitAmount.minimum":                true,
@@ -84,94 +85,4 @@ var timestampNames = map[string]bool{
 func isTimestamp(name, doc string) bool {
 	return timestampNames[name] || strings.HasSuffix(name, "_at") || strings.HasSuffix(name, "_date") ||
 		timestampDoc.MatchString(doc)
-}
-
-// plainStrings are named string types that have constants but stay plain
-// strings: Stripe adds currencies without an API version, so an enum of
-// stripe-go's list would reject valid payloads.
-var plainStrings = map[string]bool{"Currency": true}
-
-// inlineOverride says, for a pointer to an expandable type, whether the
-// position is always a full object (true) or an expandable ID (false), where
-// the doc-comment heuristic of inlineRef is wrong.
-// Each entry was checked against the OpenAPI spec (plain $ref = object,
-// anyOf string|$ref with x-expansionResources = ID).
-var inlineOverride = map[string]bool{
-	// Nullable $refs whose own description hides the type's doc: never IDs.
-	"Customer.discount":     true,
-	"Invoice.discount":      true,
-	"Subscription.discount": true,
-	"InvoiceItem.plan":      true,
-	"InvoiceItem.price":     true,
-	"InvoiceLineItem.plan":  true,
-	"InvoiceLineItem.price": true,
-	"LineItem.price":        true,
-	// Legacy full source objects (a card, a bank account or a source).
-	"Charge.source": true,
-	"Topup.source":  true,
-	// stripe-go's hand-written Error (last_payment_error, last_setup_error)
-	// has no doc comments; the API embeds full objects there.
-	"Error.payment_intent": true,
-	"Error.payment_method": true,
-	"Error.setup_intent":   true,
-	"Error.source":         true,
-}
-
-// idListOverride says whether a slice of an expandable type holds IDs (true)
-// or full objects (false), where the "expand[]=" doc heuristic is wrong. A
-// key "*.name" applies to the field name in every object.
-var idListOverride = map[string]bool{
-	"*.account_tax_ids":         true,
-	"*.default_account_tax_ids": true,
-	"Quote.discounts":           true,
-}
-
-var (
-	mdLink = regexp.MustCompile(`\[([^\]]*)\]\([^)]*\)`)
-	spaces = regexp.MustCompile(`\s+`)
-)
-
-// firstParagraph returns the first paragraph of a doc comment on one line.
-func firstParagraph(doc string) string {
-	doc = strings.TrimSpace(doc)
-	if i := strings.Index(doc, "\n\n"); i >= 0 {
-		doc = doc[:i]
-	}
-	return strings.TrimSpace(spaces.ReplaceAllString(doc, " "))
-}
-
-// maxDoc is the length a generated doc is trimmed to.
-const maxDoc = 200
-
-// cleanDoc returns the first sentences of a doc comment's first paragraph,
-// without markdown links, within about maxDoc bytes.
-func cleanDoc(doc string) string {
-	p := mdLink.ReplaceAllString(firstParagraph(doc), "$1")
-	if len(p) <= maxDoc {
-		return p
-	}
-	end := 0
-	for i := 0; i+1 < len(p) && i < maxDoc; i++ {
-		if (p[i] == '.' || p[i] == '!' || p[i] == '?') && p[i+1] == ' ' && !abbrev(p[:i+1]) {
-			end = i + 1
-		}
-	}
-	if end > 0 {
-		return p[:end]
-	}
-	cut := strings.LastIndexByte(p[:maxDoc-3], ' ')
-	if cut < maxDoc/2 {
-		cut = maxDoc - 3
-	}
-	return strings.TrimRight(p[:cut], " ,;:") + "..."
-}
-
-// abbrev reports whether s ends with an abbreviation rather than a sentence.
-func abbrev(s string) bool {
-	for _, a := range []string{"e.g.", "i.e.", "etc.", "vs.", "approx."} {
-		if strings.HasSuffix(strings.ToLower(s), a) {
-			return true
-		}
-	}
-	return false
 }

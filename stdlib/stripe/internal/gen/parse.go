@@ -151,6 +151,20 @@ func jsonName(f *ast.Field) string {
 	return name
 }
 
+// stringOption reports whether the field's json tag has the ",string"
+// option: stripe-go decodes a JSON string into a number (unit_amount_decimal).
+func stringOption(f *ast.Field) bool {
+	if f.Tag == nil {
+		return false
+	}
+	tag, err := strconv.Unquote(f.Tag.Value)
+	if err != nil {
+		return false
+	}
+	_, opts, _ := strings.Cut(reflect.StructTag(tag).Get("json"), ",")
+	return slices.Contains(strings.Split(opts, ","), "string")
+}
+
 // listElem reports whether d is a list wrapper (embeds ListMeta and has
 // Data []*X) and returns X.
 func (lib *library) listElem(d *typeDecl) (string, bool) {
