@@ -119,8 +119,13 @@ func (u *unit) checkStringLiteral(f *File, e *ast.Expr, c *checked, want *schema
 // constant checks and evaluates a constant expression (a param default, a
 // table, an env value).
 func (u *unit) constant(f *File, e *ast.Expr, want *schema.Type, what string) (any, bool) {
-	c := u.check(f, e, newScope(nil), "")
+	c := u.check(f, e, u.pkg, "")
 	if !c.ok {
+		return nil, false
+	}
+	if len(c.refs) > 0 {
+		u.errorf(f, e, diag.NotConstant, "%s must be a constant, but it reads %s %s", what, c.refs[0].Kind, c.refs[0].Name).
+			Suggestion = "write the value itself; params and tables are fixed before any event arrives"
 		return nil, false
 	}
 	u.assign(f, e, c, want, 0, what)
