@@ -263,9 +263,7 @@ func (fu *flowUnit) checkTrigger(on *ast.On) {
 	if !ok {
 		pos := fu.f.Source.Pos(parts[1].Pos.Offset)
 		end := fu.f.Source.Pos(on.Event.End().Offset)
-		fu.u.mu.Lock()
-		d := fu.u.diags.Errorf(pos, end, diag.UnknownEvent, "%s sends no event %q", ic.conn.Name, name)
-		fu.u.mu.Unlock()
+		d := fu.u.report(pos, end, diag.Error, diag.UnknownEvent, "%s sends no event %q", ic.conn.Name, name)
 		suggest(d, name, ic.conn.EventNames())
 		return
 	}

@@ -117,9 +117,7 @@ func (x *exprCtx) nodeSpan(id int64) (diag.Pos, diag.Pos) {
 
 func (x *exprCtx) report(pos, end diag.Pos, code diag.Code, format string, args ...any) *diag.Diagnostic {
 	x.bad = true
-	x.u.mu.Lock()
-	defer x.u.mu.Unlock()
-	return x.u.diags.Errorf(pos, end, code, format, args...)
+	return x.u.report(pos, end, diag.Error, code, format, args...)
 }
 
 // walk resolves names and field paths before CEL's checker runs, so unknown

@@ -89,7 +89,11 @@ type unit struct {
 	flows  []*flowUnit
 	name   string
 
-	mu sync.Mutex // guards diags and info during parallel passes
+	mu sync.Mutex // guards pending and info during parallel passes
+	// pending holds diagnostics while passes run: each is its own
+	// allocation, so a caller may still set its Suggestion after another
+	// goroutine has reported more. flush moves them into diags.
+	pending []*diag.Diagnostic
 }
 
 type importedConnector struct {
@@ -131,6 +135,7 @@ func (c *Compiler) compile(files []*File, last string) (*plan.Plan, *Info, diag.
 		pkg: newScope(nil), conns: map[string]*importedConnector{}}
 	for _, p := range passes {
 		p.run(u)
+		u.flush()
 		if p.name == last {
 			return nil, u.info, u.diags.Sort()
 		}
@@ -142,8 +147,8 @@ func (c *Compiler) compile(files []*File, last string) (*plan.Plan, *Info, diag.
 	if err != nil {
 		// Lowering a checked package cannot fail on user input; an error
 		// here is a compiler bug, reported rather than hidden.
-		u.diags.Add(diag.Diagnostic{Pos: u.files[0].Source.Pos(0), Severity: diag.Error, Code: diag.Misplaced,
-			Message: fmt.Sprintf("internal error while building the plan: %v", err)})
+		u.report(u.files[0].Source.Pos(0), diag.Pos{}, diag.Error, diag.Misplaced, "internal error while building the plan: %v", err)
+		u.flush()
 		return nil, u.info, u.diags.Sort()
 	}
 	return pl, u.info, u.diags.Sort()
@@ -156,22 +161,31 @@ func span(f *File, n ast.Node) (diag.Pos, diag.Pos) {
 
 func (u *unit) errorf(f *File, n ast.Node, code diag.Code, format string, args ...any) *diag.Diagnostic {
 	pos, end := span(f, n)
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.diags.Errorf(pos, end, code, format, args...)
+	return u.report(pos, end, diag.Error, code, format, args...)
 }
 
 func (u *unit) warnf(f *File, n ast.Node, code diag.Code, format string, args ...any) *diag.Diagnostic {
 	pos, end := span(f, n)
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.diags.Warnf(pos, end, code, format, args...)
+	return u.report(pos, end, diag.Warning, code, format, args...)
 }
 
-func (u *unit) add(d diag.Diagnostic) {
+// report records a diagnostic; the caller may add a suggestion to it.
+func (u *unit) report(pos, end diag.Pos, sev diag.Severity, code diag.Code, format string, args ...any) *diag.Diagnostic {
+	d := &diag.Diagnostic{Pos: pos, End: end, Severity: sev, Code: code, Message: fmt.Sprintf(format, args...)}
 	u.mu.Lock()
-	u.diags.Add(d)
+	u.pending = append(u.pending, d)
 	u.mu.Unlock()
+	return d
+}
+
+// flush moves the pending diagnostics into diags.
+func (u *unit) flush() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, d := range u.pending {
+		u.diags.Add(*d)
+	}
+	u.pending = nil
 }
 
 // suggest sets a did-you-mean suggestion when a candidate is close.

@@ -283,9 +283,7 @@ func (fu *flowUnit) grouped(e *ast.Expr, c *checked) {
 				reported = true
 				x := &exprCtx{u: fu.u, f: fu.f, e: e, info: c.ast.NativeRep().SourceInfo()}
 				pos, end := x.nodeSpan(n.ID())
-				fu.u.mu.Lock()
-				d := fu.u.diags.Errorf(pos, end, diag.UngroupedReference, "%s is one item of the group here; a posting can only read group keys and aggregates", fu.item.Name)
-				fu.u.mu.Unlock()
+				d := fu.u.report(pos, end, diag.Error, diag.UngroupedReference, "%s is one item of the group here; a posting can only read group keys and aggregates", fu.item.Name)
 				d.Suggestion = fmt.Sprintf("group by it (group by ... as name) or aggregate it: sum(%s.net)", fu.item.Name)
 			}
 		case celast.SelectKind:
@@ -319,7 +317,10 @@ func (fu *flowUnit) lowerAggregates(e *ast.Expr, c *checked) *plan.Expr {
 	out := fu.pexpr(e, c)
 	info := c.ast.NativeRep().SourceInfo()
 	runes := []rune(out.Text)
-	type cut struct{ start, stop int; name string }
+	type cut struct {
+		start, stop int
+		name        string
+	}
 	var cuts []cut
 	var walk func(n celast.Expr)
 	walk = func(n celast.Expr) {

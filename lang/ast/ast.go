@@ -20,26 +20,26 @@ func (s Span) End() lexer.Position   { return s.EndPos }
 // File is one .flow source file.
 type File struct {
 	Span
-	Package *Package `@@`
-	Decls   []Decl   `@@*`
+	Package *Package `parser:"@@"`
+	Decls   []Decl   `parser:"@@*"`
 }
 
 // Package is the file's package clause: `package shop`.
 type Package struct {
 	Span
-	Name *Ident `"package" @@`
+	Name *Ident `parser:"\"package\" @@"`
 }
 
 // Ident is a name as written.
 type Ident struct {
 	Span
-	Name string `@Ident`
+	Name string `parser:"@Ident"`
 }
 
 // Path is a dotted name: `erp.CustomersV3`, `stripe.charge.succeeded`.
 type Path struct {
 	Span
-	Parts []*Ident `@@ ( "." @@ )*`
+	Parts []*Ident `parser:"@@ ( \".\" @@ )*"`
 }
 
 // String returns the path as written, parts joined by dots.
@@ -58,26 +58,26 @@ func (p *Path) String() string {
 // Value is the literal as written, quotes included; Unquoted decodes it.
 type StringLit struct {
 	Span
-	Value string `@String`
+	Value string `parser:"@String"`
 }
 
 // TypeExpr is a type as written in param and table declarations:
 // `string`, `decimal`, `list(string)`, `map(string, decimal)`, `stripe.Charge`.
 type TypeExpr struct {
 	Span
-	Name *Path       `@@`
-	Args []*TypeExpr `( "(" @@ ( "," @@ )* ")" )?`
+	Name *Path       `parser:"@@"`
+	Args []*TypeExpr `parser:"( \"(\" @@ ( \",\" @@ )* \")\" )?"`
 }
 
 // Field is one `Name: expr` entry of a block.
 type Field struct {
 	Span
-	Name  *Ident `@@ ":"`
-	Value *Expr  `@@`
+	Name  *Ident `parser:"@@ \":\""`
+	Value *Expr  `parser:"@@"`
 }
 
 // Block is a brace-enclosed list of fields separated by commas.
 type Block struct {
 	Span
-	Fields []*Field `"{" ( @@ ","? )* "}"`
+	Fields []*Field `parser:"\"{\" ( @@ \",\"? )* \"}\""`
 }

@@ -10,52 +10,52 @@ type Decl interface {
 // Import brings a connector into scope: `import "d365fo" as erp { company: "usmf" }`.
 type Import struct {
 	Span
-	Path   *StringLit `"import" @@`
-	Alias  *Ident     `( "as" @@ )?`
-	Config *Block     `@@?`
+	Path   *StringLit `parser:"\"import\" @@"`
+	Alias  *Ident     `parser:"( \"as\" @@ )?"`
+	Config *Block     `parser:"@@?"`
 }
 
 // Param is a typed value set per environment: `param company: string = "usmf"`.
 type Param struct {
 	Span
-	Name    *Ident    `"param" @@`
-	Type    *TypeExpr `":" @@`
-	Default *Expr     `( "=" @@ )?`
+	Name    *Ident    `parser:"\"param\" @@"`
+	Type    *TypeExpr `parser:"\":\" @@"`
+	Default *Expr     `parser:"( \"=\" @@ )?"`
 }
 
 // Secret names a value resolved at run time and never logged: `secret stripe_key`.
 type Secret struct {
 	Span
-	Name *Ident `"secret" @@`
+	Name *Ident `parser:"\"secret\" @@"`
 }
 
 // Table is a static lookup table: `table account_for: map(string, string) = {...}`.
 type Table struct {
 	Span
-	Name  *Ident    `"table" @@`
-	Type  *TypeExpr `":" @@`
-	Value *Expr     `"=" @@`
+	Name  *Ident    `parser:"\"table\" @@"`
+	Type  *TypeExpr `parser:"\":\" @@"`
+	Value *Expr     `parser:"\"=\" @@"`
 }
 
 // Env overrides params for one environment: `env prod { company: "usmf" }`.
 type Env struct {
 	Span
-	Name   *Ident `"env" @@`
-	Values *Block `@@`
+	Name   *Ident `parser:"\"env\" @@"`
+	Values *Block `parser:"@@"`
 }
 
 // Flow maps events to ERP writes, one event at a time.
 type Flow struct {
 	Span
-	Name  *Ident `"flow" @@ "{"`
-	Stmts []Stmt `@@* "}"`
+	Name  *Ident `parser:"\"flow\" @@ \"{\""`
+	Stmts []Stmt `parser:"@@* \"}\""`
 }
 
 // Ledger aggregates the items of a list source into one balanced journal.
 type Ledger struct {
 	Span
-	Name  *Ident `"ledger" @@ "{"`
-	Stmts []Stmt `@@* "}"`
+	Name  *Ident `parser:"\"ledger\" @@ \"{\""`
+	Stmts []Stmt `parser:"@@* \"}\""`
 }
 
 func (*Import) decl() {}

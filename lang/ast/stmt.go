@@ -10,64 +10,64 @@ type Stmt interface {
 // `on schedule "0 2 * * *" as tick`.
 type On struct {
 	Span
-	Event    *Path      `"on" @@`
-	Schedule *StringLit `@@?`
-	Alias    *Ident     `( "as" @@ )?`
+	Event    *Path      `parser:"\"on\" @@"`
+	Schedule *StringLit `parser:"@@?"`
+	Alias    *Ident     `parser:"( \"as\" @@ )?"`
 }
 
 // OrderBy declares the ordering key: events with equal keys run one at a time.
 type OrderBy struct {
 	Span
-	Key *Expr `"order" "by" @@`
+	Key *Expr `parser:"\"order\" \"by\" @@"`
 }
 
 // Let binds a name to a value: `let ch = ev.data.object`.
 type Let struct {
 	Span
-	Name  *Ident `"let" @@ "="`
-	Value *Expr  `@@`
+	Name  *Ident `parser:"\"let\" @@ \"=\""`
+	Value *Expr  `parser:"@@"`
 }
 
 // When is a guard: the event is skipped (not an error) when it is false.
 type When struct {
 	Span
-	Cond *Expr `"when" @@`
+	Cond *Expr `parser:"\"when\" @@"`
 }
 
 // Lookup finds one ERP record by field equality, with a policy for a miss:
 // `lookup cust = erp.CustomersV3 where CustomerAccount == x else create {...}`.
 type Lookup struct {
 	Span
-	Name   *Ident  `"lookup" @@ "="`
-	Entity *Path   `@@ "where"`
-	Where  []*Cond `@@ ( "and" @@ )*`
-	Miss   *Miss   `( "else" @@ )?`
+	Name   *Ident  `parser:"\"lookup\" @@ \"=\""`
+	Entity *Path   `parser:"@@ \"where\""`
+	Where  []*Cond `parser:"@@ ( \"and\" @@ )*"`
+	Miss   *Miss   `parser:"( \"else\" @@ )?"`
 }
 
 // Cond is one `Field == value` of a lookup.
 type Cond struct {
 	Span
-	Field *Ident    `@@ "=="`
-	Value *CondExpr `@@`
+	Field *Ident    `parser:"@@ \"==\""`
+	Value *CondExpr `parser:"@@"`
 }
 
 // Miss says what a lookup does when no record matches.
 type Miss struct {
 	Span
-	Policy string `@( "create" | "skip" | "fail" | "wait" )`
-	Wait   string `( "for" @Duration )?`
-	Create *Block `@@?`
+	Policy string `parser:"@( \"create\" | \"skip\" | \"fail\" | \"wait\" )"`
+	Wait   string `parser:"( \"for\" @Duration )?"`
+	Create *Block `parser:"@@?"`
 }
 
 // Write creates, upserts or updates one ERP record, once per key:
 // `upsert order = erp.SalesOrderHeadersV2 key "stripe:" + ch.id { ... }`.
 type Write struct {
 	Span
-	Op     string `@( "create" | "upsert" | "update" )`
-	Target *Path  `@@`
-	Bound  *Path  `( "=" @@ )?`
-	Key    *Expr  `( "key" @@ )?`
-	Body   *Block `@@`
+	Op     string `parser:"@( \"create\" | \"upsert\" | \"update\" )"`
+	Target *Path  `parser:"@@"`
+	Bound  *Path  `parser:"( \"=\" @@ )?"`
+	Key    *Expr  `parser:"( \"key\" @@ )?"`
+	Body   *Block `parser:"@@"`
 }
 
 // Entity returns the written entity: the path after "=" when the write binds a
@@ -92,30 +92,30 @@ func (w *Write) Name() *Ident {
 // `for bt in stripe.balance_transactions(payout: po.id)`.
 type For struct {
 	Span
-	Var    *Ident `"for" @@ "in"`
-	Source *Path  `@@ "("`
-	Args   []*Arg `( @@ ","? )* ")"`
+	Var    *Ident `parser:"\"for\" @@ \"in\""`
+	Source *Path  `parser:"@@ \"(\""`
+	Args   []*Arg `parser:"( @@ \",\"? )* \")\""`
 }
 
 // Arg is a named argument of a list source.
 type Arg struct {
 	Span
-	Name  *Ident `@@ ":"`
-	Value *Expr  `@@`
+	Name  *Ident `parser:"@@ \":\""`
+	Value *Expr  `parser:"@@"`
 }
 
 // GroupBy groups the items of a ledger's list source:
 // `group by bt.reporting_category as category, bt.currency as currency`.
 type GroupBy struct {
 	Span
-	Keys []*GroupKey `"group" "by" @@ ( "," @@ )*`
+	Keys []*GroupKey `parser:"\"group\" \"by\" @@ ( \",\" @@ )*"`
 }
 
 // GroupKey is one grouping expression and the name the postings see it by.
 type GroupKey struct {
 	Span
-	Value *GroupExpr `@@`
-	Name  *Ident     `"as" @@`
+	Value *GroupExpr `parser:"@@"`
+	Name  *Ident     `parser:"\"as\" @@"`
 }
 
 // Journal posts the groups of a ledger as one journal:
@@ -128,9 +128,9 @@ type GroupKey struct {
 //	}
 type Journal struct {
 	Span
-	Entity *Path         `"journal" @@`
-	Key    *Expr         `( "key" @@ )?`
-	Items  []JournalItem `"{" @@* "}"`
+	Entity *Path         `parser:"\"journal\" @@"`
+	Key    *Expr         `parser:"( \"key\" @@ )?"`
+	Items  []JournalItem `parser:"\"{\" @@* \"}\""`
 }
 
 // JournalItem is an entry of a journal body: *Header, *Posting or *LineField.
@@ -142,13 +142,13 @@ type JournalItem interface {
 // Header sets the fields of the journal's header record.
 type Header struct {
 	Span
-	Fields *Block `"header" @@`
+	Fields *Block `parser:"\"header\" @@"`
 }
 
 // LineField is a field every journal line gets: `CurrencyCode: upper(currency),`.
 type LineField struct {
 	Span
-	Field *Field `@@ ","?`
+	Field *Field `parser:"@@ \",\"?"`
 }
 
 func (*Header) journalItem()    {}
@@ -159,9 +159,9 @@ func (*LineField) journalItem() {}
 // balance of the others.
 type Posting struct {
 	Span
-	Side    string       `@( "debit" | "credit" )`
-	Account *PostingExpr `@@`
-	Amount  *Expr        `( "amount" @@ )?`
+	Side    string       `parser:"@( \"debit\" | \"credit\" )"`
+	Account *PostingExpr `parser:"@@"`
+	Amount  *Expr        `parser:"( \"amount\" @@ )?"`
 }
 
 func (*On) stmt()      {}
