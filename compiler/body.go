@@ -42,10 +42,8 @@ func (u *unit) checkBodies() {
 			}
 			_, isLedger := d.(*ast.Ledger)
 			fu := &flowUnit{u: u, f: f, name: name, ledger: isLedger, sc: newScope(u.pkg)}
-			if prev, dup := seen[name.Name]; dup {
-				d := u.errorf(f, name, diag.DuplicateDecl, "flow %s is declared twice", name.Name)
-				_ = prev
-				_ = d
+			if _, dup := seen[name.Name]; dup {
+				u.errorf(f, name, diag.DuplicateDecl, "flow %s is declared twice", name.Name)
 				continue
 			}
 			if sym, clash := u.pkg.lookup(name.Name); clash {
@@ -147,9 +145,6 @@ func (fu *flowUnit) check() {
 		case *ast.Let:
 			c := fu.u.check(fu.f, s.Value, fu.sc, "")
 			t := schemaType(c.typ)
-			if c.ok {
-				t = fu.refineType(c, t)
-			}
 			if sym := fu.declare(s.Name, LetSym, t, c.fromEvent); sym != nil {
 				sym.Expr = s.Value
 				fu.lets = append(fu.lets, sym)
@@ -202,12 +197,6 @@ func stmtWord(s ast.Stmt) string {
 		return "journal"
 	}
 	return "this statement"
-}
-
-// refineType keeps the schema's precise type (with enums) for a let that is
-// a plain path, such as `let ch = ev.data.object`.
-func (fu *flowUnit) refineType(c *checked, t *schema.Type) *schema.Type {
-	return t
 }
 
 // checkTrigger resolves `on gateway.event as ev` or `on schedule "cron" as tick`.

@@ -10,22 +10,15 @@ import (
 // checkPackage applies the rules that need the whole package: unused
 // globals, and reversals no flow handles.
 func (u *unit) checkPackage() {
-	for _, f := range u.files {
-		for _, d := range f.AST.Decls {
-			_ = d
+	for _, sym := range u.pkg.order {
+		if sym.Kind == ConnectorSym || sym.Used() {
+			continue
 		}
-	}
-	for _, sc := range []*scope{u.pkg} {
-		for _, sym := range sc.order {
-			if sym.Kind == ConnectorSym || sym.Used() {
-				continue
-			}
-			f := u.fileNamed(sym.File)
-			if f == nil || sym.Decl == nil {
-				continue
-			}
-			u.warnf(f, sym.Decl, diag.Unused, "%s %s is never used", sym.Kind, sym.Name)
+		f := u.fileNamed(sym.File)
+		if f == nil || sym.Decl == nil {
+			continue
 		}
+		u.warnf(f, sym.Decl, diag.Unused, "%s %s is never used", sym.Kind, sym.Name)
 	}
 	handled := map[string]bool{}
 	for _, fu := range u.flows {
