@@ -1,0 +1,145 @@
+// Package erp defines what the runtime asks of an ERP driver, and the errors
+// a driver returns so the executor can tell a retry from a dead letter.
+//
+// Field values crossing this interface are plain Go values: string, bool,
+// int64, decimal.Decimal (amounts, never floats), time.Time (dates and
+// instants) and nil. Records read back from the ERP hold the same kinds,
+// decoded from the wire by the driver.
+package erp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Record is one ERP record: field name -> value.
+type Record map[string]any
+
+// Op is what a write does.
+type Op string
+
+const (
+	Create Op = "create" // insert; the record must not exist
+	Upsert Op = "upsert" // insert, or update the record with the same natural key
+	Update Op = "update" // update an existing record by its natural key
+)
+
+// Write is one record to write, once per idempotency key.
+type Write struct {
+	Op     Op
+	Entity string // entity set, "SalesOrderHeadersV2"
+	// Key is the flow's idempotency key. The driver stores it in the ERP
+	// where the protocol has a place for it (see Anchor), so that FindByKey
+	// can settle a write whose outcome is unknown.
+	Key    string
+	Fields Record
+}
+
+// Journal is a balanced journal posted as one unit: the header first (the
+// ERP assigns its number), then every line in one atomic batch, each line
+// linked to the header by LinkField.
+type Journal struct {
+	Key          string
+	HeaderEntity string // "" when the ERP has no header entity
+	Header       Record
+	LineEntity   string
+	Lines        []Record
+	// LinkField is the header field (and line field) that joins them,
+	// "JournalBatchNumber" on F&O.
+	LinkField string
+}
+
+// Driver is an ERP. Implementations are safe for concurrent use.
+type Driver interface {
+	// Lookup returns the first record of entity whose fields equal where.
+	Lookup(ctx context.Context, entity string, where Record) (Record, bool, error)
+	// Write performs w and returns the record as the ERP stored it
+	// (with generated numbers filled in).
+	Write(ctx context.Context, w Write) (Record, error)
+	// FindByKey returns the record an earlier Write or Journal with this
+	// idempotency key produced, if the ERP holds one: it settles writes in
+	// doubt (a crash or timeout after the request was sent).
+	FindByKey(ctx context.Context, entity, key string) (Record, bool, error)
+	// PostJournal posts j atomically and returns the header and lines as stored.
+	PostJournal(ctx context.Context, j Journal) (Record, []Record, error)
+}
+
+// Kind classifies a failure.
+type Kind int
+
+const (
+	// Transient failures are retried: timeouts, connection errors, 429, 5xx.
+	Transient Kind = iota
+	// Permanent failures go to the dead-letter queue: validation errors,
+	// other 4xx, and answers that break the protocol.
+	Permanent
+	// InDoubt means the request may have been applied: the executor must
+	// settle it with FindByKey before writing again.
+	InDoubt
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Transient:
+		return "transient"
+	case Permanent:
+		return "permanent"
+	case InDoubt:
+		return "in doubt"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Error is a driver failure.
+type Error struct {
+	Kind       Kind
+	Status     int           // HTTP status, 0 when there was no answer
+	Code       string        // the ERP's error code, when it sent one
+	Message    string        // what the ERP or the transport said
+	RetryAfter time.Duration // from a 429's Retry-After, 0 when absent
+	Err        error         // the underlying error, if any
+}
+
+func (e *Error) Error() string {
+	s := e.Kind.String() + " ERP error"
+	if e.Status != 0 {
+		s += fmt.Sprintf(" (HTTP %d)", e.Status)
+	}
+	if e.Code != "" {
+		s += " " + e.Code
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	if e.Err != nil && e.Message == "" {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// KindOf returns the kind of err: an *Error's kind, InDoubt for a context
+// deadline or cancellation (the request may have landed), Transient
+// otherwise.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return InDoubt
+	}
+	return Transient
+}
+
+// RetryAfter returns how long the ERP asked the caller to wait, or 0.
+func RetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
+}
