@@ -73,6 +73,10 @@ type Info struct {
 	Defs map[*ast.Ident]*Symbol
 	// Connectors maps import aliases to their schemas.
 	Connectors map[string]*schema.Connector
+	// Envs maps a flow's name to the CEL environment in which every
+	// expression of its plan (aggregate rewrites included) checks; the
+	// runtime compiles the plan's expressions in it.
+	Envs map[string]*cel.Env
 }
 
 // unit is the state of one package compilation.
@@ -131,7 +135,7 @@ func (c *Compiler) CompileUntil(files []*File, last string) (*Info, diag.List) {
 }
 
 func (c *Compiler) compile(files []*File, last string) (*plan.Plan, *Info, diag.List) {
-	u := &unit{c: c, files: files, info: &Info{Types: map[*ast.Expr]*cel.Type{}, Defs: map[*ast.Ident]*Symbol{}, Connectors: map[string]*schema.Connector{}},
+	u := &unit{c: c, files: files, info: &Info{Types: map[*ast.Expr]*cel.Type{}, Defs: map[*ast.Ident]*Symbol{}, Connectors: map[string]*schema.Connector{}, Envs: map[string]*cel.Env{}},
 		pkg: newScope(nil), conns: map[string]*importedConnector{}}
 	for _, p := range passes {
 		p.run(u)
