@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/google/cel-go/cel"
+
 	"github.com/flowhq/flow/compiler/plan"
 	"github.com/flowhq/flow/lang/ast"
 	"github.com/flowhq/flow/lang/diag"
@@ -26,9 +28,10 @@ type flowUnit struct {
 	gateway *importedConnector
 	writes  int // create/upsert writes, for the reversal warning
 
-	item  *Symbol // ledger: the list item variable
-	group []*Symbol
-	lets  []*Symbol
+	item    *Symbol // ledger: the list item variable
+	group   []*Symbol
+	lets    []*Symbol
+	aggVars []cel.EnvOption // ledger: the variables aggregates were lowered to
 }
 
 // checkBodies checks every flow and ledger, in parallel.
@@ -175,6 +178,7 @@ func (fu *flowUnit) check() {
 	if fu.ledger {
 		fu.finishLedger()
 	}
+	fu.recordEnv()
 	for _, l := range fu.lets {
 		if !l.Used() {
 			fu.u.warnf(fu.f, l.Decl, diag.Unused, "let %s is never used", l.Name)

@@ -336,15 +336,31 @@ func (fu *flowUnit) lowerAggregates(e *ast.Expr, c *checked) *plan.Expr {
 			if !ok {
 				return
 			}
+			// CEL places a call at its opening parenthesis; the cut starts
+			// at the function's name.
+			open := int(r.Start)
+			for open < len(runes) && runes[open] != '(' {
+				open++
+			}
+			start := open
+			for start > 0 && runes[start-1] == ' ' {
+				start--
+			}
+			start -= len([]rune(fn))
+			stop := closeParen(runes, open)
+			if start < 0 || string(runes[start:start+len([]rune(fn))]) != fn {
+				return
+			}
 			name := fmt.Sprintf("_agg%d", len(fu.plan.Ledger.Aggregates))
-			agg := plan.Aggregate{Name: name, Func: fn}
+			typ := c.ast.NativeRep().GetType(n.ID())
+			agg := plan.Aggregate{Name: name, Func: fn, Type: typ.String()}
 			if len(call.Args()) == 1 {
-				inner := strings.TrimSpace(string(runes[int(r.Start):closeParen(runes, int(r.Start))]))
-				inner = strings.TrimSuffix(strings.TrimPrefix(inner[len(fn):], "("), ")")
-				agg.Expr = &plan.Expr{Text: strings.TrimSpace(inner), Type: c.ast.NativeRep().GetType(call.Args()[0].ID()).String(), At: out.At}
+				inner := strings.TrimSpace(string(runes[open+1 : stop-1]))
+				agg.Expr = &plan.Expr{Text: inner, Type: c.ast.NativeRep().GetType(call.Args()[0].ID()).String(), At: out.At}
 			}
 			fu.plan.Ledger.Aggregates = append(fu.plan.Ledger.Aggregates, agg)
-			cuts = append(cuts, cut{int(r.Start), closeParen(runes, int(r.Start)), name})
+			fu.aggVars = append(fu.aggVars, cel.Variable(name, typ))
+			cuts = append(cuts, cut{start, stop, name})
 			return
 		}
 		if call.IsMemberFunction() {

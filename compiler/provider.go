@@ -1,6 +1,8 @@
 package compiler
 
 import (
+	"fmt"
+
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 
@@ -71,7 +73,11 @@ func (p *provider) FindStructFieldType(name, field string) (*types.FieldType, bo
 			if !ok {
 				return nil, errNotObject
 			}
-			return m[field], nil
+			v, err := RuntimeValue(f.Type, m[field])
+			if err != nil {
+				return nil, fmt.Errorf("%s.%s: %w", o.ShortName(), field, err)
+			}
+			return v, nil
 		},
 	}, true
 }

@@ -141,6 +141,7 @@ type GroupKey struct {
 type Aggregate struct {
 	Name string `json:"name"` // "_agg0"
 	Func string `json:"func"` // sum | count
+	Type string `json:"type"` // the result type
 	Expr *Expr  `json:"expr"` // per item
 }
 
