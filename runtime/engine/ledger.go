@@ -1,0 +1,301 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/common/types/traits"
+	"github.com/shopspring/decimal"
+
+	"github.com/flowhq/flow/compiler/plan"
+	"github.com/flowhq/flow/runtime/erp"
+	"github.com/flowhq/flow/stdlib/schema"
+)
+
+// ledger is an executable ledger: a gateway list, grouped, aggregated, and
+// posted as one balanced journal.
+type ledger struct {
+	plan     *plan.Ledger
+	args     []field
+	groups   []field
+	aggs     []aggregate
+	key      cel.Program
+	header   []field
+	lines    []field
+	postings []posting
+	journal  *schema.Journal
+}
+
+type aggregate struct {
+	name string
+	fn   string
+	prog cel.Program // nil for count
+}
+
+type posting struct {
+	debit   bool
+	account cel.Program
+	amount  cel.Program // nil: takes the balance
+	at      string
+}
+
+func (p *Program) buildLedger(pl *plan.Ledger, compile func(*plan.Expr) cel.Program, fields func([]plan.Field) []field) (*ledger, error) {
+	l := &ledger{plan: pl, args: fields(pl.Source.Args), key: compile(pl.Journal.Key),
+		header: fields(pl.Journal.Header), lines: fields(pl.Journal.Lines)}
+	for _, g := range pl.GroupBy {
+		l.groups = append(l.groups, field{name: g.Name, prog: compile(g.Expr), at: g.Expr.At})
+	}
+	for _, a := range pl.Aggregates {
+		l.aggs = append(l.aggs, aggregate{name: a.Name, fn: a.Func, prog: compile(a.Expr)})
+	}
+	for _, ps := range pl.Journal.Postings {
+		po := posting{debit: ps.Side == "debit", account: compile(ps.Account), amount: compile(ps.Amount), at: ps.Account.At}
+		l.postings = append(l.postings, po)
+	}
+	if c := p.conns[pl.Journal.Connector]; c != nil {
+		l.journal = c.Journals[pl.Journal.Entity]
+	}
+	if l.journal == nil {
+		return nil, fmt.Errorf("%s has no journal posting rules for %s", pl.Journal.Connector, pl.Journal.Entity)
+	}
+	return l, nil
+}
+
+// group is the items sharing one value of the grouping keys.
+type group struct {
+	keys []ref.Val
+	aggs []ref.Val
+}
+
+func (r *run) ledger(ctx context.Context) error {
+	l := r.f.ledger
+	kv, err := r.eval(l.key, l.plan.Journal.Key.At)
+	if err != nil {
+		return err
+	}
+	key, _ := kv.Value().(string)
+	entity := l.plan.Journal.HeaderEntity
+	if entity == "" {
+		entity = l.plan.Journal.Entity
+	}
+	if _, ok, err := r.env.Ledger.Get(ctx, key); err != nil {
+		return Transient(err)
+	} else if ok {
+		r.res.Reused++
+		r.res.Trace = append(r.res.Trace, Trace{Kind: "journal", At: l.plan.Journal.Key.At, Detail: fmt.Sprintf("journal key %q: already posted", key)})
+		return nil
+	}
+	items, err := r.items(ctx)
+	if err != nil {
+		return err
+	}
+	groups, err := r.group(items)
+	if err != nil {
+		return err
+	}
+	j := erp.Journal{Key: key, HeaderEntity: l.plan.Journal.HeaderEntity, LineEntity: l.plan.Journal.Entity, LinkField: l.journal.Link}
+	if j.Header, err = r.evalFields(l.header); err != nil {
+		return err
+	}
+	for _, g := range groups {
+		for i, gf := range l.groups {
+			r.vars[gf.name] = g.keys[i]
+		}
+		for i, a := range l.aggs {
+			r.vars[a.name] = g.aggs[i]
+		}
+		lines, err := r.post(g)
+		if err != nil {
+			return err
+		}
+		j.Lines = append(j.Lines, lines...)
+	}
+	if l.journal.LineNumber != "" {
+		for i, ln := range j.Lines {
+			ln[l.journal.LineNumber] = int64(i + 1)
+		}
+	}
+	d, err := r.driver(l.plan.Journal.Connector)
+	if err != nil {
+		return err
+	}
+	if r.opts.Settle {
+		if rec, ok, err := d.FindByKey(ctx, entity, key); err != nil {
+			return err
+		} else if ok && j.HeaderEntity == "" {
+			return r.journaled(ctx, key, entity, rec, len(j.Lines), "settled: the ERP already holds it")
+		}
+		// With a header, PostJournal itself completes a half-posted journal.
+	}
+	header, lines, err := d.PostJournal(ctx, j)
+	if err != nil {
+		return err
+	}
+	r.res.Writes += 1 + len(lines)
+	return r.journaled(ctx, key, entity, header, len(lines), "posted")
+}
+
+func (r *run) journaled(ctx context.Context, key, entity string, rec erp.Record, lines int, how string) error {
+	if err := r.env.Ledger.Put(ctx, key, entity, rec); err != nil {
+		return Transient(err)
+	}
+	r.res.Trace = append(r.res.Trace, Trace{Kind: "journal", At: r.f.ledger.plan.Journal.Key.At,
+		Detail: fmt.Sprintf("journal key %q: %s, %d lines", key, how, lines)})
+	return nil
+}
+
+// items reads the ledger's source list.
+func (r *run) items(ctx context.Context) ([]map[string]any, error) {
+	src := r.f.ledger.plan.Source
+	lister, ok := r.env.Lists[src.Connector]
+	if !ok {
+		return nil, &Error{Class: Dead, Err: fmt.Errorf("no gateway client for %s.%s", src.Connector, src.List)}
+	}
+	args := map[string]any{}
+	for _, a := range r.f.ledger.args {
+		v, err := r.eval(a.prog, a.at)
+		if err != nil {
+			return nil, err
+		}
+		args[a.name] = goValue(v)
+	}
+	items, err := lister.List(ctx, src.List, args)
+	if err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+// group evaluates the grouping keys and aggregates of every item; groups
+// come out sorted by their keys, so a journal's lines have a stable order.
+func (r *run) group(items []map[string]any) ([]*group, error) {
+	l := r.f.ledger
+	byKey := map[string]*group{}
+	var order []string
+	for _, it := range items {
+		r.vars[l.plan.Source.Var] = it
+		keys := make([]ref.Val, len(l.groups))
+		var id []any
+		for i, g := range l.groups {
+			v, err := r.eval(g.prog, g.at)
+			if err != nil {
+				return nil, err
+			}
+			keys[i] = v
+			id = append(id, v.Value())
+		}
+		b, _ := json.Marshal(id)
+		g := byKey[string(b)]
+		if g == nil {
+			g = &group{keys: keys, aggs: make([]ref.Val, len(l.aggs))}
+			byKey[string(b)] = g
+			order = append(order, string(b))
+		}
+		for i, a := range l.aggs {
+			var v ref.Val = types.Int(1)
+			if a.prog != nil {
+				var err error
+				if v, err = r.eval(a.prog, l.plan.Journal.Key.At); err != nil {
+					return nil, err
+				}
+			}
+			if g.aggs[i] == nil {
+				g.aggs[i] = v
+				continue
+			}
+			sum := g.aggs[i].(traits.Adder).Add(v)
+			if types.IsError(sum) {
+				return nil, &Error{Class: Dead, Err: fmt.Errorf("%s: %v", a.name, sum)}
+			}
+			g.aggs[i] = sum
+		}
+	}
+	delete(r.vars, l.plan.Source.Var)
+	sort.Strings(order)
+	out := make([]*group, len(order))
+	for i, k := range order {
+		out[i] = byKey[k]
+	}
+	return out, nil
+}
+
+// post evaluates the postings of one group into journal lines; the posting
+// without an amount takes what balances the group.
+func (r *run) post(g *group) ([]erp.Record, error) {
+	l := r.f.ledger
+	common, err := r.evalFields(l.lines)
+	if err != nil {
+		return nil, err
+	}
+	balance := decimal.Zero // debits minus credits
+	var out []erp.Record
+	var open *posting
+	line := func(p *posting, amount decimal.Decimal) error {
+		acc, err := r.eval(p.account, p.at)
+		if err != nil {
+			return err
+		}
+		debit := p.debit
+		if amount.IsNegative() {
+			debit, amount = !debit, amount.Neg()
+		}
+		if amount.IsZero() {
+			return nil
+		}
+		rec := erp.Record{}
+		for k, v := range common {
+			rec[k] = v
+		}
+		rec[l.journal.Account] = goValue(acc)
+		if l.journal.AccountType != "" {
+			if _, set := rec[l.journal.AccountType]; !set {
+				rec[l.journal.AccountType] = "Ledger"
+			}
+		}
+		if debit {
+			rec[l.journal.Debit] = amount
+		} else {
+			rec[l.journal.Credit] = amount
+		}
+		out = append(out, rec)
+		return nil
+	}
+	for i := range l.postings {
+		p := &l.postings[i]
+		if p.amount == nil {
+			open = p
+			continue
+		}
+		v, err := r.eval(p.amount, p.at)
+		if err != nil {
+			return nil, err
+		}
+		amt, ok := goValue(v).(decimal.Decimal)
+		if !ok {
+			return nil, &Error{Class: Dead, Err: fmt.Errorf("%s: a posting amount must be a decimal, got %s", p.at, v.Type().TypeName())}
+		}
+		if p.debit {
+			balance = balance.Add(amt)
+		} else {
+			balance = balance.Sub(amt)
+		}
+		if err := line(p, amt); err != nil {
+			return nil, err
+		}
+	}
+	if open != nil {
+		amt := balance.Neg() // a debit of -balance, or a credit of +balance
+		if !open.debit {
+			amt = balance
+		}
+		if err := line(open, amt); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

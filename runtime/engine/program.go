@@ -1,0 +1,255 @@
+// Package engine runs a compiled plan: it evaluates one flow over one event,
+// step by step, against ERP drivers and gateway lists, and says what
+// happened. It holds no queue and no storage of its own: the daemon (and
+// `flowc run`) decide when a run happens, and give it the idempotency
+// ledger that makes a write happen once.
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
+
+	"github.com/flowhq/flow/compiler"
+	"github.com/flowhq/flow/compiler/plan"
+	"github.com/flowhq/flow/stdlib/schema"
+)
+
+// Program is a plan made executable: every expression compiled once. It is
+// immutable and safe for concurrent use; a reload builds a new one.
+type Program struct {
+	Plan    *plan.Plan
+	flows   []*Flow
+	byEvent map[string][]*Flow // "<connector name>:<event type>" -> flows
+	conns   map[string]*schema.Connector
+	kinds   map[string]string // connector alias -> connector name
+}
+
+// Flow is one executable flow or ledger.
+type Flow struct {
+	Plan    *plan.Flow
+	prog    *Program
+	orderBy cel.Program
+	globals map[string]any // params and tables
+	steps   []*step
+	ledger  *ledger
+}
+
+type step struct {
+	*plan.Step
+	expr   cel.Program // let value, when condition
+	key    cel.Program
+	where  []field
+	fields []field
+	miss   []field
+	wait   time.Duration
+	object *schema.Object // the entity's schema
+}
+
+type field struct {
+	name string
+	prog cel.Program
+	at   string
+}
+
+// Build compiles p. envs are the compiler's per-flow environments
+// (compiler.Info.Envs) and conns its connector schemas by alias
+// (compiler.Info.Connectors).
+func Build(p *plan.Plan, envs map[string]*cel.Env, conns map[string]*schema.Connector) (*Program, error) {
+	prog := &Program{Plan: p, byEvent: map[string][]*Flow{}, conns: conns, kinds: map[string]string{}}
+	for _, c := range p.Connectors {
+		prog.kinds[c.Alias] = c.Name
+	}
+	for _, pf := range p.Flows {
+		env, ok := envs[pf.Name]
+		if !ok {
+			return nil, fmt.Errorf("flow %s: no environment from the compiler", pf.Name)
+		}
+		f, err := prog.build(pf, env)
+		if err != nil {
+			return nil, fmt.Errorf("flow %s: %w", pf.Name, err)
+		}
+		prog.flows = append(prog.flows, f)
+		if pf.Trigger.Event != "" {
+			k := prog.kinds[pf.Trigger.Connector] + ":" + pf.Trigger.Event
+			prog.byEvent[k] = append(prog.byEvent[k], f)
+		}
+	}
+	return prog, nil
+}
+
+// Flows returns the flows an event of the given gateway (connector name,
+// "stripe") and type triggers, in name order.
+func (p *Program) Flows(source, eventType string) []*Flow { return p.byEvent[source+":"+eventType] }
+
+// Flow returns the named flow, or nil.
+func (p *Program) Flow(name string) *Flow {
+	for _, f := range p.flows {
+		if f.Plan.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+// Version is the plan's version.
+func (p *Program) Version() string { return p.Plan.Version }
+
+func (p *Program) build(pf *plan.Flow, env *cel.Env) (*Flow, error) {
+	f := &Flow{Plan: pf, prog: p, globals: map[string]any{}}
+	for _, v := range append(append([]plan.Value{}, p.Plan.Params...), p.Plan.Tables...) {
+		gv, err := constant(env, v)
+		if err != nil {
+			return nil, err
+		}
+		f.globals[v.Name] = gv
+	}
+	var err error
+	compile := func(e *plan.Expr) cel.Program {
+		if e == nil || err != nil {
+			return nil
+		}
+		var pr cel.Program
+		pr, err = compileExpr(env, e)
+		return pr
+	}
+	fields := func(fs []plan.Field) []field {
+		out := make([]field, 0, len(fs))
+		for _, fl := range fs {
+			out = append(out, field{name: fl.Name, prog: compile(fl.Value), at: fl.Value.At})
+		}
+		return out
+	}
+	f.orderBy = compile(pf.OrderBy)
+	for _, ps := range pf.Steps {
+		s := &step{Step: ps}
+		s.expr = compile(ps.Expr)
+		s.key = compile(ps.Key)
+		s.where = fields(ps.Where)
+		s.fields = fields(ps.Fields)
+		if ps.Miss != nil {
+			s.miss = fields(ps.Miss.Fields)
+			if ps.Miss.Wait != "" {
+				if s.wait, err = time.ParseDuration(ps.Miss.Wait); err != nil {
+					return nil, fmt.Errorf("%s: wait %q: %w", ps.At, ps.Miss.Wait, err)
+				}
+			}
+		}
+		if ps.Entity != "" {
+			s.object = p.entity(ps.Connector, ps.Entity)
+		}
+		f.steps = append(f.steps, s)
+	}
+	if pf.Ledger != nil {
+		f.ledger, err = p.buildLedger(pf.Ledger, compile, fields)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func (p *Program) entity(alias, name string) *schema.Object {
+	if c := p.conns[alias]; c != nil {
+		return c.Entities[name]
+	}
+	return nil
+}
+
+func compileExpr(env *cel.Env, e *plan.Expr) (cel.Program, error) {
+	ast, iss := env.Compile(e.Text)
+	if iss != nil && iss.Err() != nil {
+		// The compiler checked this text in this environment; failing now
+		// is a bug between the two, not a user error.
+		return nil, fmt.Errorf("%s: %q does not compile at run time: %v", e.At, e.Text, iss.Err())
+	}
+	return env.Program(ast, cel.EvalOptions(cel.OptOptimize))
+}
+
+// constant converts a param or table value of the plan into the value CEL
+// expects for the name's declared type.
+func constant(env *cel.Env, v plan.Value) (any, error) {
+	ast, iss := env.Compile(v.Name)
+	if iss != nil && iss.Err() != nil {
+		return nil, fmt.Errorf("%s: %v", v.Name, iss.Err())
+	}
+	out, err := celValue(ast.OutputType(), v.Value)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", v.Name, err)
+	}
+	return out, nil
+}
+
+// celValue converts a plan constant (JSON-shaped: decimals are strings) to
+// the value of CEL type t.
+func celValue(t *cel.Type, v any) (any, error) {
+	switch t.Kind() {
+	case types.MapKind:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("want a map, got %T", v)
+		}
+		out := make(map[string]any, len(m))
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			e, err := celValue(t.Parameters()[1], m[k])
+			if err != nil {
+				return nil, fmt.Errorf("%q: %w", k, err)
+			}
+			out[k] = e
+		}
+		return out, nil
+	case types.ListKind:
+		l, ok := v.([]any)
+		if !ok {
+			return nil, fmt.Errorf("want a list, got %T", v)
+		}
+		out := make([]any, len(l))
+		for i, e := range l {
+			c, err := celValue(t.Parameters()[0], e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = c
+		}
+		return out, nil
+	}
+	if f, ok := v.(float64); ok { // plan values read back from JSON
+		v = json.Number(fmt.Sprint(f))
+	}
+	if s, ok := v.(string); ok && (t.Kind() == types.IntKind || t.Kind() == types.OpaqueKind) {
+		v = json.Number(s)
+	}
+	return compiler.RuntimeValue(schemaOf(t), v)
+}
+
+func schemaOf(t *cel.Type) *schema.Type {
+	switch t.Kind() {
+	case types.StringKind:
+		return schema.StringType
+	case types.IntKind:
+		return schema.IntType
+	case types.BoolKind:
+		return schema.BoolType
+	case types.DoubleKind:
+		return schema.DoubleType
+	case types.TimestampKind:
+		return schema.TimestampType
+	case types.OpaqueKind:
+		switch t.TypeName() {
+		case "decimal":
+			return schema.DecimalType
+		case "minor":
+			return schema.MinorType
+		}
+	}
+	return schema.AnyType
+}

@@ -1,0 +1,453 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types/ref"
+
+	"github.com/flowhq/flow/compiler/plan"
+	"github.com/flowhq/flow/runtime/erp"
+)
+
+// Event is a gateway event to run flows on.
+type Event struct {
+	ID       string         // the gateway's event id, "evt_..."
+	Source   string         // connector name, "stripe"
+	Type     string         // "charge.succeeded"
+	Received time.Time      // when flow acknowledged it
+	Body     map[string]any // the decoded payload, numbers as json.Number
+}
+
+// Ledger is the idempotency ledger: idempotency key -> the record the write
+// produced. Put must be durable before it returns; it is called once the
+// ERP confirmed the write, so a replay or retry never writes the key again.
+type Ledger interface {
+	Get(ctx context.Context, key string) (erp.Record, bool, error)
+	Put(ctx context.Context, key, entity string, rec erp.Record) error
+}
+
+// Lister reads a gateway list, such as the balance transactions of a payout.
+type Lister interface {
+	List(ctx context.Context, list string, args map[string]any) ([]map[string]any, error)
+}
+
+// Env is what runs share: the drivers, the ledger, and whether writes must
+// be settled first.
+type Env struct {
+	ERP     map[string]erp.Driver // by connector alias
+	Lists   map[string]Lister     // by connector alias
+	Ledger  Ledger
+	Now     func() time.Time
+	creates keyedMutex
+}
+
+// Options change one run.
+type Options struct {
+	// Settle says an earlier attempt of this run may have reached the ERP
+	// without its outcome being recorded (a crash, a timeout): every write
+	// not in the ledger is first looked up by its key.
+	Settle bool
+}
+
+// Status is how a run ended.
+type Status string
+
+const (
+	Done    Status = "done"    // every step ran
+	Skipped Status = "skipped" // a when guard or a lookup's `else skip` stopped it
+)
+
+// Trace is one step of a run, for the event's audit trail.
+type Trace struct {
+	Step   int    `json:"step"`
+	Kind   string `json:"kind"`
+	At     string `json:"at"`
+	Detail string `json:"detail"`
+}
+
+// Result is what a run did.
+type Result struct {
+	Status Status
+	Writes int // records written to the ERP by this run
+	Reused int // writes found in the ledger or settled in the ERP
+	Trace  []Trace
+}
+
+// Class says what the daemon should do with a failed run.
+type Class int
+
+const (
+	Retry Class = iota // transient: try again later, with backoff
+	Dead               // permanent: dead-letter it
+	Wait               // a record it needs is not there yet: try later, until Until
+)
+
+// Error is a failed run: the step, what went wrong, and what to do.
+type Error struct {
+	Flow       string
+	Step       int // 1-based; 0 before the first step
+	At         string
+	Class      Class
+	RetryAfter time.Duration // the ERP's Retry-After, when it sent one
+	Until      time.Time     // Wait: when waiting becomes a dead letter
+	Err        error
+}
+
+func (e *Error) Error() string {
+	where := e.Flow
+	if e.Step > 0 {
+		where = fmt.Sprintf("%s step %d (%s)", e.Flow, e.Step, e.At)
+	}
+	return where + ": " + e.Err.Error()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// OrderKey is the event's ordering key for this flow: events with the same
+// key run one at a time, oldest first. Without `order by` it is "".
+func (f *Flow) OrderKey(ev *Event) (string, error) {
+	if f.orderBy == nil {
+		return "", nil
+	}
+	vars := f.vars(ev)
+	v, _, err := f.orderBy.Eval(vars)
+	if err != nil {
+		return "", fmt.Errorf("%s: order by: %w", f.Plan.OrderBy.At, err)
+	}
+	return f.Plan.Name + ":" + fmt.Sprint(v.Value()), nil
+}
+
+func (f *Flow) vars(ev *Event) map[string]any {
+	vars := make(map[string]any, len(f.globals)+len(f.Plan.Vars))
+	for k, v := range f.globals {
+		vars[k] = v
+	}
+	vars[f.Plan.Trigger.Var] = ev.Body
+	return vars
+}
+
+// run is one flow over one event.
+type run struct {
+	f    *Flow
+	env  *Env
+	opts Options
+	ev   *Event
+	vars map[string]any
+	res  Result
+}
+
+// Run runs the flow over ev.
+func (f *Flow) Run(ctx context.Context, env *Env, ev *Event, opts Options) (Result, error) {
+	r := &run{f: f, env: env, opts: opts, ev: ev, vars: f.vars(ev)}
+	for i, s := range f.steps {
+		stop, err := r.step(ctx, i+1, s)
+		if err != nil {
+			return r.res, r.fail(i+1, s.At, err)
+		}
+		if stop {
+			r.res.Status = Skipped
+			return r.res, nil
+		}
+	}
+	if f.ledger != nil {
+		if err := r.ledger(ctx); err != nil {
+			return r.res, r.fail(len(f.steps)+1, f.Plan.At, err)
+		}
+	}
+	r.res.Status = Done
+	return r.res, nil
+}
+
+// fail classifies err.
+func (r *run) fail(n int, at string, err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		e.Flow, e.Step, e.At = r.f.Plan.Name, n, at
+		return e
+	}
+	e = &Error{Flow: r.f.Plan.Name, Step: n, At: at, Err: err, Class: Dead}
+	var ee *erp.Error
+	switch {
+	case errors.As(err, &ee):
+		if ee.Kind != erp.Permanent {
+			e.Class = Retry
+		}
+		e.RetryAfter = ee.RetryAfter
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		e.Class = Retry
+	case isTransient(err):
+		e.Class = Retry
+	}
+	return e
+}
+
+// transientError marks a gateway or store failure worth retrying.
+type transientError struct{ error }
+
+func (e transientError) Unwrap() error { return e.error }
+
+// Transient wraps err so that a run failing with it is retried.
+func Transient(err error) error { return transientError{err} }
+
+func isTransient(err error) bool {
+	var t transientError
+	return errors.As(err, &t)
+}
+
+func (r *run) trace(n int, s *step, format string, args ...any) {
+	r.res.Trace = append(r.res.Trace, Trace{Step: n, Kind: s.Kind, At: s.At, Detail: fmt.Sprintf(format, args...)})
+}
+
+// eval evaluates p; a CEL error is permanent (the same event fails the same
+// way every time).
+func (r *run) eval(p cel.Program, at string) (ref.Val, error) {
+	v, _, err := p.Eval(r.vars)
+	if err != nil {
+		return nil, &Error{Class: Dead, Err: fmt.Errorf("%s: %w", at, err)}
+	}
+	return v, nil
+}
+
+func (r *run) evalFields(fs []field) (erp.Record, error) {
+	rec := make(erp.Record, len(fs))
+	for _, fl := range fs {
+		v, err := r.eval(fl.prog, fl.at)
+		if err != nil {
+			return nil, err
+		}
+		rec[fl.name] = goValue(v)
+	}
+	return rec, nil
+}
+
+// step runs one statement; stop reports that the run ends here (skipped).
+func (r *run) step(ctx context.Context, n int, s *step) (stop bool, err error) {
+	switch s.Kind {
+	case plan.StepLet:
+		v, err := r.eval(s.expr, s.Expr.At)
+		if err != nil {
+			return false, err
+		}
+		r.vars[s.Name] = v
+	case plan.StepWhen:
+		v, err := r.eval(s.expr, s.Expr.At)
+		if err != nil {
+			return false, err
+		}
+		if b, ok := v.Value().(bool); !ok || !b {
+			r.trace(n, s, "condition false: %s", s.Expr.Text)
+			return true, nil
+		}
+	case plan.StepLookup:
+		return r.lookup(ctx, n, s)
+	case plan.StepWrite:
+		return false, r.write(ctx, n, s)
+	}
+	return false, nil
+}
+
+func (r *run) driver(alias string) (erp.Driver, error) {
+	d, ok := r.env.ERP[alias]
+	if !ok {
+		return nil, &Error{Class: Dead, Err: fmt.Errorf("no ERP driver for connector %q", alias)}
+	}
+	return d, nil
+}
+
+func (r *run) lookup(ctx context.Context, n int, s *step) (bool, error) {
+	d, err := r.driver(s.Connector)
+	if err != nil {
+		return false, err
+	}
+	where, err := r.evalFields(s.where)
+	if err != nil {
+		return false, err
+	}
+	rec, found, err := d.Lookup(ctx, s.Entity, where)
+	if err != nil {
+		return false, err
+	}
+	if found {
+		r.bind(s.Name, rec)
+		r.trace(n, s, "found %s %s", s.Entity, describeWhere(where))
+		return false, nil
+	}
+	switch s.Miss.Policy {
+	case "skip":
+		r.trace(n, s, "no %s %s: skipped", s.Entity, describeWhere(where))
+		return true, nil
+	case "fail":
+		return false, &Error{Class: Dead, Err: fmt.Errorf("no %s %s (lookup %s says fail)", s.Entity, describeWhere(where), s.Name)}
+	case "wait":
+		until := r.ev.Received.Add(s.wait)
+		if !r.now().Before(until) {
+			return false, &Error{Class: Dead, Err: fmt.Errorf("no %s %s after waiting %s", s.Entity, describeWhere(where), s.Miss.Wait)}
+		}
+		return false, &Error{Class: Wait, Until: until, Err: fmt.Errorf("waiting for %s %s", s.Entity, describeWhere(where))}
+	}
+	// create: the new record satisfies the lookup. Creations of the same
+	// record are serialized, and a create that lost a race finds the
+	// winner's record.
+	fields, err := r.evalFields(s.miss)
+	if err != nil {
+		return false, err
+	}
+	for k, v := range where {
+		fields[k] = v
+	}
+	unlock := r.env.creates.lock(s.Connector + "|" + s.Entity + "|" + describeWhere(where))
+	defer unlock()
+	rec, found, err = d.Lookup(ctx, s.Entity, where)
+	if err != nil {
+		return false, err
+	}
+	if !found {
+		rec, err = d.Write(ctx, erp.Write{Op: erp.Create, Entity: s.Entity, Key: "lookup:" + s.Entity + ":" + describeWhere(where), Fields: fields})
+		if err != nil {
+			if again, ok, lerr := d.Lookup(ctx, s.Entity, where); lerr == nil && ok {
+				rec, err = again, nil
+			}
+		}
+		if err != nil {
+			return false, err
+		}
+		r.res.Writes++
+		r.trace(n, s, "created %s %s", s.Entity, describeWhere(where))
+	} else {
+		r.trace(n, s, "found %s %s", s.Entity, describeWhere(where))
+	}
+	r.bind(s.Name, rec)
+	return false, nil
+}
+
+func (r *run) write(ctx context.Context, n int, s *step) error {
+	d, err := r.driver(s.Connector)
+	if err != nil {
+		return err
+	}
+	kv, err := r.eval(s.key, s.Key.At)
+	if err != nil {
+		return err
+	}
+	key, _ := kv.Value().(string)
+	if key == "" {
+		return &Error{Class: Dead, Err: fmt.Errorf("%s: the idempotency key is empty", s.Key.At)}
+	}
+	rec, ok, err := r.env.Ledger.Get(ctx, key)
+	if err != nil {
+		return Transient(err)
+	}
+	if ok {
+		r.res.Reused++
+		r.bind(s.Name, rec)
+		r.trace(n, s, "%s %s key %q: already written", s.Op, s.Entity, key)
+		return nil
+	}
+	fields, err := r.evalFields(s.fields)
+	if err != nil {
+		return err
+	}
+	if r.opts.Settle {
+		if rec, ok, err := d.FindByKey(ctx, s.Entity, key); err != nil {
+			return err
+		} else if ok {
+			return r.written(ctx, n, s, key, rec, "settled: the ERP already holds it")
+		}
+	}
+	rec, err = d.Write(ctx, erp.Write{Op: erp.Op(s.Op), Entity: s.Entity, Key: key, Fields: fields})
+	if err != nil {
+		if erp.KindOf(err) != erp.InDoubt {
+			return err
+		}
+		// The request may have landed: ask the ERP before anyone writes again.
+		found, ok, ferr := d.FindByKey(ctx, s.Entity, key)
+		if ferr != nil || !ok {
+			return &erp.Error{Kind: erp.Transient, Message: "write in doubt, not found by its key; will retry", Err: err}
+		}
+		return r.written(ctx, n, s, key, found, "settled after an unanswered write")
+	}
+	r.res.Writes++
+	return r.written(ctx, n, s, key, rec, "written")
+}
+
+func (r *run) written(ctx context.Context, n int, s *step, key string, rec erp.Record, how string) error {
+	if err := r.env.Ledger.Put(ctx, key, s.Entity, rec); err != nil {
+		return Transient(err)
+	}
+	if how != "written" {
+		r.res.Reused++
+	}
+	r.bind(s.Name, rec)
+	r.trace(n, s, "%s %s key %q: %s", s.Op, s.Entity, key, how)
+	return nil
+}
+
+func (r *run) bind(name string, rec erp.Record) {
+	if name != "" {
+		r.vars[name] = map[string]any(rec)
+	}
+}
+
+func (r *run) now() time.Time {
+	if r.env.Now != nil {
+		return r.env.Now()
+	}
+	return time.Now()
+}
+
+// describeWhere prints lookup conditions in a stable order.
+func describeWhere(w erp.Record) string {
+	keys := make([]string, 0, len(w))
+	for k := range w {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		b, _ := json.Marshal(w[k])
+		parts[i] = k + "=" + string(b)
+	}
+	return "where " + strings.Join(parts, " and ")
+}
+
+// keyedMutex serializes work per key.
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[string]*keyLock
+}
+
+type keyLock struct {
+	sync.Mutex
+	refs int
+}
+
+func (k *keyedMutex) lock(key string) (unlock func()) {
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[string]*keyLock{}
+	}
+	l := k.locks[key]
+	if l == nil {
+		l = &keyLock{}
+		k.locks[key] = l
+	}
+	l.refs++
+	k.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		k.mu.Lock()
+		if l.refs--; l.refs == 0 {
+			delete(k.locks, key)
+		}
+		k.mu.Unlock()
+	}
+}

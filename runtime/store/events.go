@@ -1,0 +1,336 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/flowhq/flow/runtime/erp"
+)
+
+// Status is where an event is in its life.
+type Status string
+
+const (
+	Received Status = "received" // acknowledged, not yet run
+	Running  Status = "running"  // an attempt started (a crash leaves it here)
+	Retry    Status = "retry"    // failed transiently; runs again at NextAt
+	Waiting  Status = "waiting"  // a record it needs is missing; runs again at NextAt
+	Done     Status = "done"     // every flow it triggers ran
+	Skipped  Status = "skipped"  // its flows' guards said no
+	NoFlow   Status = "no_flow"  // no flow handles its type (not an error)
+	Dead     Status = "dead"     // failed permanently: a dead letter
+)
+
+// Open reports whether the event still has work to do.
+func (s Status) Open() bool {
+	return s == Received || s == Running || s == Retry || s == Waiting
+}
+
+// Event is a stored event.
+type Event struct {
+	Seq         int64     `json:"seq"`
+	ID          string    `json:"id"` // "<source>:<gateway event id>"
+	Source      string    `json:"source"`
+	Type        string    `json:"type"`
+	Received    time.Time `json:"received"`
+	Payload     []byte    `json:"-"`
+	Status      Status    `json:"status"`
+	Attempts    int       `json:"attempts"`
+	NextAt      time.Time `json:"next_at,omitzero"`
+	PlanVersion string    `json:"plan_version,omitempty"`
+	Flow        string    `json:"flow,omitempty"` // where it failed or is waiting
+	Step        int       `json:"step,omitempty"`
+	Error       string    `json:"error,omitempty"`
+	Updated     time.Time `json:"updated"`
+}
+
+// GatewayID is the gateway's own event id ("evt_...").
+func (e *Event) GatewayID() string {
+	_, id, _ := strings.Cut(e.ID, ":")
+	return id
+}
+
+const eventColumns = `seq, id, source, type, received_at, payload, status, attempts, next_at, plan_version, flow, step, error, updated_at`
+
+func scanEvent(row interface{ Scan(...any) error }) (*Event, error) {
+	var e Event
+	var received, next, updated int64
+	var status string
+	err := row.Scan(&e.Seq, &e.ID, &e.Source, &e.Type, &received, &e.Payload, &status, &e.Attempts, &next,
+		&e.PlanVersion, &e.Flow, &e.Step, &e.Error, &updated)
+	if err != nil {
+		return nil, err
+	}
+	e.Status, e.Received, e.NextAt, e.Updated = Status(status), fromNanos(received), fromNanos(next), fromNanos(updated)
+	return &e, nil
+}
+
+// Accept stores an acknowledged event once: it returns true when the event
+// was already stored (a redelivery), and only once the row is durable.
+func (s *Store) Accept(ctx context.Context, source, gatewayID, typ string, payload []byte, received time.Time) (dup bool, err error) {
+	id := source + ":" + gatewayID
+	if payload == nil {
+		payload = []byte{}
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.Exec(`INSERT INTO events (id, source, type, received_at, payload, status, updated_at)
+			VALUES (?, ?, ?, ?, ?, 'received', ?) ON CONFLICT (id) DO NOTHING`,
+			id, source, typ, nanos(received), payload, nanos(received))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		dup = n == 0
+		return err
+	})
+	return dup, err
+}
+
+// OpenEvents returns up to limit events with work left and seq > after,
+// oldest first.
+func (s *Store) OpenEvents(ctx context.Context, after int64, limit int) ([]*Event, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE status IN ('received', 'running', 'retry', 'waiting') AND seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// ErrNotFound is returned for an unknown event.
+var ErrNotFound = errors.New("not found")
+
+// Event returns the event with the given seq, or id ("evt_..." or
+// "<source>:evt_...").
+func (s *Store) Event(ctx context.Context, ref string) (*Event, error) {
+	var row *sql.Row
+	var seq int64
+	if _, err := fmt.Sscanf(ref, "%d", &seq); err == nil && fmt.Sprint(seq) == ref {
+		row = s.db.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events WHERE seq = ?`, seq)
+	} else if strings.Contains(ref, ":") {
+		row = s.db.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id = ?`, ref)
+	} else {
+		row = s.db.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id LIKE ? ORDER BY seq LIMIT 1`, "%:"+ref)
+	}
+	e, err := scanEvent(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("event %s: %w", ref, ErrNotFound)
+	}
+	return e, err
+}
+
+// Filter selects events to list.
+type Filter struct {
+	Status Status // "" for any
+	Limit  int    // 0 for 100
+}
+
+// Events lists events, newest first.
+func (s *Store) Events(ctx context.Context, f Filter) ([]*Event, error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	q := `SELECT ` + eventColumns + ` FROM events`
+	var args []any
+	if f.Status != "" {
+		q += ` WHERE status = ?`
+		args = append(args, string(f.Status))
+	}
+	q += ` ORDER BY seq DESC LIMIT ?`
+	args = append(args, f.Limit)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		e.Payload = nil
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Counts returns how many events are in each status.
+func (s *Store) Counts(ctx context.Context) (map[Status]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT status, count(*) FROM events GROUP BY status`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[Status]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		out[Status(st)] = n
+	}
+	return out, rows.Err()
+}
+
+// Start records that an attempt of the event begins on the plan version and
+// returns the attempt's number. It is durable before any ERP request of the
+// attempt is sent, so that after a crash the next attempt knows to settle
+// writes that may have landed.
+func (s *Store) Start(ctx context.Context, seq int64, planVersion string, now time.Time) (attempt int, err error) {
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRow(`UPDATE events SET status = 'running', attempts = attempts + 1, plan_version = ?, updated_at = ?
+			WHERE seq = ? RETURNING attempts`, planVersion, nanos(now), seq).Scan(&attempt)
+	})
+	return attempt, err
+}
+
+// Step is one line of an event's trail.
+type Step struct {
+	At          time.Time `json:"at"`
+	Attempt     int       `json:"attempt"`
+	PlanVersion string    `json:"plan_version"`
+	Flow        string    `json:"flow"`
+	Step        int       `json:"step"`
+	Kind        string    `json:"kind"`
+	Detail      string    `json:"detail"`
+}
+
+// Outcome is how an attempt ended.
+type Outcome struct {
+	Status Status
+	NextAt time.Time // Retry and Waiting
+	Flow   string    // the flow that failed or waits
+	Step   int
+	Error  string
+	Trail  []Step
+}
+
+// Finish records the end of an attempt and its trail, in one transaction.
+func (s *Store) Finish(ctx context.Context, seq int64, attempt int, planVersion string, o Outcome, now time.Time) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		var next int64
+		if !o.NextAt.IsZero() {
+			next = nanos(o.NextAt)
+		}
+		if _, err := tx.Exec(`UPDATE events SET status = ?, next_at = ?, flow = ?, step = ?, error = ?, plan_version = ?, updated_at = ?
+			WHERE seq = ?`, string(o.Status), next, o.Flow, o.Step, o.Error, planVersion, nanos(now), seq); err != nil {
+			return err
+		}
+		for _, st := range o.Trail {
+			if _, err := tx.Exec(`INSERT INTO trail (seq, at, attempt, plan_version, flow, step, kind, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+				seq, nanos(st.At), attempt, planVersion, st.Flow, st.Step, st.Kind, st.Detail); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Trail returns what happened to an event, attempt by attempt.
+func (s *Store) Trail(ctx context.Context, seq int64) ([]Step, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT at, attempt, plan_version, flow, step, kind, detail FROM trail WHERE seq = ? ORDER BY rowid`, seq)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Step
+	for rows.Next() {
+		var st Step
+		var at int64
+		if err := rows.Scan(&at, &st.Attempt, &st.PlanVersion, &st.Flow, &st.Step, &st.Kind, &st.Detail); err != nil {
+			return nil, err
+		}
+		st.At = fromNanos(at)
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+// Requeue makes dead letters run again on the current plan: one event by
+// seq, or every dead letter when seq is 0. It returns the seqs requeued.
+func (s *Store) Requeue(ctx context.Context, seq int64, now time.Time) ([]int64, error) {
+	var out []int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		q := `UPDATE events SET status = 'received', next_at = 0, error = '', updated_at = ? WHERE status = 'dead'`
+		args := []any{nanos(now)}
+		if seq != 0 {
+			q += ` AND seq = ?`
+			args = append(args, seq)
+		}
+		rows, err := tx.Query(q+` RETURNING seq`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var n int64
+			if err := rows.Scan(&n); err != nil {
+				return err
+			}
+			out = append(out, n)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// Get returns the record an idempotency key produced (the engine's ledger).
+func (s *Store) Get(ctx context.Context, key string) (erp.Record, bool, error) {
+	var data string
+	err := s.db.QueryRowContext(ctx, `SELECT record FROM effects WHERE key = ?`, key).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	rec, err := decodeRecord(data)
+	return rec, err == nil, err
+}
+
+// Put records that key produced rec; durable when it returns. A second Put
+// of the same key keeps the first record.
+func (s *Store) Put(ctx context.Context, key, entity string, rec erp.Record) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("store: record of %s: %w", key, err)
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO effects (key, entity, record, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+			key, entity, string(b), nanos(time.Now()))
+		return err
+	})
+}
+
+// Effects counts the ledger's keys.
+func (s *Store) Effects(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM effects`).Scan(&n)
+	return n, err
+}
+
+func decodeRecord(data string) (erp.Record, error) {
+	d := json.NewDecoder(strings.NewReader(data))
+	d.UseNumber()
+	var rec erp.Record
+	if err := d.Decode(&rec); err != nil {
+		return nil, fmt.Errorf("store: a ledger record is not JSON: %w", err)
+	}
+	return rec, nil
+}
