@@ -1,0 +1,278 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/flowhq/flow/compiler"
+	"github.com/flowhq/flow/runtime/erp"
+)
+
+// memERP is an in-memory ERP for unit tests of the engine; the real driver
+// is tested against the sandbox over HTTP.
+type memERP struct {
+	mu      sync.Mutex
+	records map[string][]erp.Record
+	keys    map[string]erp.Record
+	next    int
+	fail    error // returned once by the next Write
+}
+
+func newMemERP() *memERP {
+	return &memERP{records: map[string][]erp.Record{}, keys: map[string]erp.Record{}}
+}
+
+func (m *memERP) Lookup(_ context.Context, entity string, where erp.Record) (erp.Record, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+next:
+	for _, r := range m.records[entity] {
+		for k, v := range where {
+			if fmt.Sprint(r[k]) != fmt.Sprint(v) {
+				continue next
+			}
+		}
+		return r, true, nil
+	}
+	return nil, false, nil
+}
+
+func (m *memERP) Write(_ context.Context, w erp.Write) (erp.Record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rec := erp.Record{}
+	for k, v := range w.Fields {
+		rec[k] = v
+	}
+	if w.Entity == "CustomerPaymentJournalHeaders" || w.Entity == "LedgerJournalHeaders" {
+		m.next++
+		rec["JournalBatchNumber"] = fmt.Sprintf("JB-%05d", m.next)
+	}
+	m.records[w.Entity] = append(m.records[w.Entity], rec)
+	m.keys[w.Key] = rec
+	if err := m.fail; err != nil {
+		m.fail = nil
+		return nil, err
+	}
+	return rec, nil
+}
+
+func (m *memERP) FindByKey(_ context.Context, _, key string) (erp.Record, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.keys[key]
+	return r, ok, nil
+}
+
+func (m *memERP) PostJournal(ctx context.Context, j erp.Journal) (erp.Record, []erp.Record, error) {
+	h, err := m.Write(ctx, erp.Write{Op: erp.Create, Entity: j.HeaderEntity, Key: j.Key, Fields: j.Header})
+	if err != nil {
+		return nil, nil, err
+	}
+	var lines []erp.Record
+	for _, l := range j.Lines {
+		l[j.LinkField] = h[j.LinkField]
+		r, err := m.Write(ctx, erp.Write{Op: erp.Create, Entity: j.LineEntity, Fields: l})
+		if err != nil {
+			return nil, nil, err
+		}
+		lines = append(lines, r)
+	}
+	return h, lines, nil
+}
+
+func (m *memERP) count(entity string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.records[entity])
+}
+
+type memLedger struct {
+	sync.Mutex
+	m map[string]erp.Record
+}
+
+func (l *memLedger) Get(_ context.Context, key string) (erp.Record, bool, error) {
+	l.Lock()
+	defer l.Unlock()
+	r, ok := l.m[key]
+	return r, ok, nil
+}
+
+func (l *memLedger) Put(_ context.Context, key, _ string, rec erp.Record) error {
+	l.Lock()
+	defer l.Unlock()
+	if _, ok := l.m[key]; !ok {
+		l.m[key] = rec
+	}
+	return nil
+}
+
+type listFunc func(list string, args map[string]any) ([]map[string]any, error)
+
+func (f listFunc) List(_ context.Context, list string, args map[string]any) ([]map[string]any, error) {
+	return f(list, args)
+}
+
+func loadProgram(t *testing.T) *Program {
+	t.Helper()
+	p, diags, err := Load("../../flows/stripe_d365", compiler.Config{})
+	if err != nil || diags.HasErrors() {
+		t.Fatalf("load: %v %v", err, diags)
+	}
+	return p
+}
+
+func event(t *testing.T, file string, edit func(obj map[string]any)) *Event {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := json.NewDecoder(bytesReader(b))
+	d.UseNumber()
+	var body map[string]any
+	if err := d.Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	obj := body["data"].(map[string]any)["object"].(map[string]any)
+	if edit != nil {
+		edit(obj)
+	}
+	return &Event{ID: body["id"].(string), Source: "stripe", Type: body["type"].(string), Received: time.Unix(1700000000, 0), Body: body}
+}
+
+func TestOrderToCash(t *testing.T) {
+	prog := loadProgram(t)
+	ev := event(t, "../../testdata/stripe/events/charge.succeeded.json", func(o map[string]any) {
+		o["customer"] = "cus_9s6XKzkNRiz8i3"
+		o["metadata"] = map[string]any{"order_id": "SO-1001"}
+		o["billing_details"].(map[string]any)["name"] = "Jenny Rosen"
+	})
+	flows := prog.Flows("stripe", "charge.succeeded")
+	if len(flows) != 1 {
+		t.Fatalf("%d flows for charge.succeeded", len(flows))
+	}
+	m := newMemERP()
+	env := &Env{ERP: map[string]erp.Driver{"erp": m}, Ledger: &memLedger{m: map[string]erp.Record{}}}
+	res, err := flows[0].Run(context.Background(), env, ev, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != Done || res.Writes != 4 {
+		t.Fatalf("result = %+v", res)
+	}
+	cust := m.records["CustomersV3"][0]
+	if cust["CustomerAccount"] != "ST-cus_9s6XKzkNRiz8i3" || cust["OrganizationName"] != "Jenny Rosen" || cust["SalesCurrencyCode"] != "USD" {
+		t.Errorf("customer = %v", cust)
+	}
+	line := m.records["CustomerPaymentJournalLines"][0]
+	if amt, ok := line["CreditAmount"].(decimal.Decimal); !ok || amt.String() != "20" {
+		t.Errorf("CreditAmount = %#v, want decimal 20 (2000 cents)", line["CreditAmount"])
+	}
+	if line["JournalBatchNumber"] != "JB-00001" || line["AccountDisplayValue"] != "ST-cus_9s6XKzkNRiz8i3" {
+		t.Errorf("line = %v", line)
+	}
+	if d, ok := line["TransactionDate"].(time.Time); !ok || d.Format("2006-01-02") == "" {
+		t.Errorf("TransactionDate = %#v", line["TransactionDate"])
+	}
+
+	// The same event again writes nothing: every key is in the ledger.
+	res, err = flows[0].Run(context.Background(), env, ev, Options{})
+	if err != nil || res.Writes != 0 || res.Reused != 3 {
+		t.Fatalf("second run = %+v, %v", res, err)
+	}
+	if n := m.count("SalesOrderHeadersV2"); n != 1 {
+		t.Fatalf("%d sales orders after a redelivery", n)
+	}
+}
+
+func TestWriteInDoubtIsSettledNotRepeated(t *testing.T) {
+	prog := loadProgram(t)
+	ev := event(t, "../../testdata/stripe/events/charge.succeeded.json", func(o map[string]any) {
+		o["customer"] = "cus_1"
+		o["metadata"] = map[string]any{"order_id": "SO-1"}
+	})
+	m := newMemERP()
+	m.fail = &erp.Error{Kind: erp.InDoubt, Message: "connection reset after the request was sent"}
+	env := &Env{ERP: map[string]erp.Driver{"erp": m}, Ledger: &memLedger{m: map[string]erp.Record{}}}
+	f := prog.Flows("stripe", "charge.succeeded")[0]
+	if _, err := f.Run(context.Background(), env, ev, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	// The customer create's answer was lost; it was found again by lookup,
+	// and nothing was written twice.
+	for _, e := range []string{"CustomersV3", "SalesOrderHeadersV2", "CustomerPaymentJournalHeaders", "CustomerPaymentJournalLines"} {
+		if n := m.count(e); n != 1 {
+			t.Errorf("%s: %d records, want 1", e, n)
+		}
+	}
+}
+
+func TestGuardSkipsAndCELErrorsAreDead(t *testing.T) {
+	prog := loadProgram(t)
+	f := prog.Flows("stripe", "charge.succeeded")[0]
+	env := &Env{ERP: map[string]erp.Driver{"erp": newMemERP()}, Ledger: &memLedger{m: map[string]erp.Record{}}}
+	ev := event(t, "../../testdata/stripe/events/charge.succeeded.json", nil) // no order_id
+	res, err := f.Run(context.Background(), env, ev, Options{})
+	if err != nil || res.Status != Skipped {
+		t.Fatalf("no order_id: %+v, %v", res, err)
+	}
+	ev = event(t, "../../testdata/stripe/events/charge.succeeded.json", func(o map[string]any) {
+		o["metadata"] = map[string]any{"order_id": "SO-1"}
+		o["amount"] = "twenty" // not what the schema promises
+	})
+	_, err = f.Run(context.Background(), env, ev, Options{})
+	var e *Error
+	if !asError(err, &e) || e.Class != Dead {
+		t.Fatalf("bad amount: err = %v", err)
+	}
+}
+
+func TestPayoutJournalBalances(t *testing.T) {
+	prog := loadProgram(t)
+	ev := event(t, "../../testdata/stripe/events/payout.paid.json", nil)
+	f := prog.Flows("stripe", "payout.paid")[0]
+	m := newMemERP()
+	bts := func(string, map[string]any) ([]map[string]any, error) {
+		mk := func(cat string, net int64) map[string]any {
+			return map[string]any{"reporting_category": cat, "currency": "usd", "net": json.Number(fmt.Sprint(net))}
+		}
+		return []map[string]any{mk("charge", 10000), mk("charge", 2500), mk("refund", -1500), mk("fee", -320)}, nil
+	}
+	env := &Env{ERP: map[string]erp.Driver{"erp": m}, Lists: map[string]Lister{"stripe": listFunc(bts)},
+		Ledger: &memLedger{m: map[string]erp.Record{}}}
+	res, err := f.Run(context.Background(), env, ev, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := m.records["LedgerJournalLines"]
+	if len(lines) != 6 || res.Writes != 7 {
+		t.Fatalf("%d lines, %d writes; want 6 lines (3 groups x 2) and 7 writes", len(lines), res.Writes)
+	}
+	debit, credit := decimal.Zero, decimal.Zero
+	for _, l := range lines {
+		if d, ok := l["DebitAmount"].(decimal.Decimal); ok {
+			debit = debit.Add(d)
+		}
+		if c, ok := l["CreditAmount"].(decimal.Decimal); ok {
+			credit = credit.Add(c)
+		}
+	}
+	if !debit.Equal(credit) || debit.String() != "143.2" {
+		t.Fatalf("debits %s, credits %s; want both 143.20 (125 + 15 + 3.20)", debit, credit)
+	}
+}
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+func asError(err error, target **Error) bool { return errors.As(err, target) }
