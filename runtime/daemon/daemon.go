@@ -1,0 +1,223 @@
+// Package daemon is flowd: it acknowledges signed webhooks into the durable
+// inbox, runs them through the current plan on a bounded worker pool (one
+// at a time per ordering key), retries what is transient, dead-letters what
+// is not, reloads the plan when a .flow file is saved, and serves health,
+// metrics and admin endpoints.
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/flowhq/flow/compiler"
+	"github.com/flowhq/flow/lang/diag"
+	"github.com/flowhq/flow/runtime/engine"
+	"github.com/flowhq/flow/runtime/erp"
+	"github.com/flowhq/flow/runtime/store"
+)
+
+// Config configures a Daemon.
+type Config struct {
+	Flows    string          // the flow package directory
+	Compiler compiler.Config // env and param overrides
+	Store    *store.Store
+	ERP      erp.Driver               // serves every ERP connector of the plan
+	Lists    map[string]engine.Lister // gateway clients by connector name ("stripe")
+	// StripeSecrets are the webhook endpoint secrets ("whsec_..."); several
+	// while a secret is being rolled.
+	StripeSecrets []string
+	// Tolerance is how old a webhook signature may be (default 300 s).
+	Tolerance time.Duration
+	// AdminToken, when set, is required as a bearer token on admin routes.
+	AdminToken string
+	Workers    int           // default 4 x GOMAXPROCS
+	Retry      Retry         // default DefaultRetry
+	Grace      time.Duration // how long in-flight runs may finish at shutdown (default 10 s)
+	Watch      bool          // reload the plan when a .flow file changes
+	Logger     *slog.Logger
+	Now        func() time.Time // for signature checks; default time.Now
+}
+
+// Daemon is a running flowd.
+type Daemon struct {
+	cfg     Config
+	log     *slog.Logger
+	store   *store.Store
+	retry   Retry
+	sched   *scheduler
+	metrics *metrics
+
+	cur       atomic.Pointer[loaded]
+	reloadMu  sync.Mutex
+	reloadErr atomic.Pointer[string] // the last failed reload's diagnostics
+}
+
+// New compiles the flows and prepares a daemon; Serve runs it.
+func New(cfg Config) (*Daemon, error) {
+	if cfg.Store == nil || cfg.ERP == nil {
+		return nil, errors.New("daemon: a store and an ERP driver are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 4 * runtime.GOMAXPROCS(0)
+	}
+	if cfg.Retry == (Retry{}) {
+		cfg.Retry = DefaultRetry
+	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = 10 * time.Second
+	}
+	if cfg.Tolerance <= 0 {
+		cfg.Tolerance = 300 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	d := &Daemon{cfg: cfg, log: cfg.Logger, store: cfg.Store, retry: cfg.Retry, metrics: newMetrics()}
+	if err := d.Reload(); err != nil {
+		return nil, err
+	}
+	d.sched = newScheduler(d, cfg.Workers)
+	return d, nil
+}
+
+// loaded is a plan with the drivers bound to its connector aliases.
+type loaded struct {
+	prog *engine.Program
+	env  *engine.Env
+}
+
+func (d *Daemon) bind(p *engine.Program) *loaded {
+	env := &engine.Env{ERP: map[string]erp.Driver{}, Lists: map[string]engine.Lister{}, Ledger: d.store}
+	for _, c := range p.Plan.Connectors {
+		if c.Kind == "erp" {
+			env.ERP[c.Alias] = d.cfg.ERP
+		} else if l, ok := d.cfg.Lists[c.Name]; ok {
+			env.Lists[c.Alias] = l
+		}
+	}
+	return &loaded{prog: p, env: env}
+}
+
+func (d *Daemon) current() *loaded { return d.cur.Load() }
+
+func (d *Daemon) program() *engine.Program {
+	if l := d.current(); l != nil {
+		return l.prog
+	}
+	return nil
+}
+
+// Version is the running plan's version.
+func (d *Daemon) Version() string {
+	if p := d.program(); p != nil {
+		return p.Version()
+	}
+	return ""
+}
+
+// Reload compiles the flows and swaps the plan in if they compile; runs in
+// flight finish on the plan they started with. On failure the running plan
+// stays and the diagnostics are kept for /readyz.
+func (d *Daemon) Reload() error {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	prog, diags, err := engine.Load(d.cfg.Flows, d.cfg.Compiler)
+	if err == nil && prog == nil {
+		err = fmt.Errorf("the flows do not compile:\n%s", diagText(diags))
+	}
+	if err != nil {
+		msg := err.Error()
+		d.reloadErr.Store(&msg)
+		d.metrics.reloads.WithLabelValues("failed").Inc()
+		if d.program() == nil {
+			return err
+		}
+		d.log.Error("reload failed; the running plan stays", "plan", d.Version(), "err", msg)
+		return err
+	}
+	d.reloadErr.Store(nil)
+	old := d.program()
+	d.cur.Store(d.bind(prog))
+	d.metrics.setPlan(prog.Version())
+	d.metrics.reloads.WithLabelValues("ok").Inc()
+	if old == nil || old.Version() != prog.Version() {
+		d.log.Info("plan loaded", "plan", prog.Version(), "package", prog.Plan.Package, "flows", len(prog.Plan.Flows))
+	}
+	if d.sched != nil {
+		d.sched.notify()
+	}
+	return nil
+}
+
+func diagText(l diag.List) string {
+	var b strings.Builder
+	for _, d := range l {
+		if d.Severity == diag.Error {
+			fmt.Fprintf(&b, "%s:%d:%d: %s[%s]: %s\n", d.Pos.File, d.Pos.Line, d.Pos.Col, d.Severity, d.Code, d.Message)
+		}
+	}
+	return b.String()
+}
+
+// Serve accepts webhooks on ln and runs events until ctx ends, then shuts
+// down gracefully: it stops accepting, lets in-flight runs finish (up to
+// the grace period, after which they are released to run again), and
+// returns. The caller closes the store.
+func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	schedDone := make(chan struct{})
+	go func() {
+		d.sched.run(ctx, work)
+		close(schedDone)
+	}()
+	if d.cfg.Watch {
+		go func() {
+			if err := d.watch(ctx); err != nil {
+				d.log.Error("watching flows; hot reload is off", "err", err)
+			}
+		}()
+	}
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+		stop()
+	}
+	d.log.Info("shutting down", "grace", d.cfg.Grace)
+	shut, cancel := context.WithTimeout(context.Background(), d.cfg.Grace)
+	defer cancel()
+	_ = srv.Shutdown(shut) // stop accepting; acknowledged webhooks are stored already
+	select {
+	case <-schedDone:
+	case <-shut.Done():
+		cancelWork() // release what is still running; it will run again
+		<-schedDone
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

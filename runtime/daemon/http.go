@@ -1,0 +1,204 @@
+package daemon
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/flowhq/flow/runtime/gateway/stripe"
+	"github.com/flowhq/flow/runtime/store"
+)
+
+// MaxWebhookBody is the largest webhook body accepted (413 above).
+const MaxWebhookBody = 1 << 20
+
+// Handler is flowd's HTTP interface:
+//
+//	POST /webhooks/stripe              signed Stripe events
+//	GET  /healthz                      the process is up
+//	GET  /readyz                       the store is open and a plan loaded
+//	GET  /metrics                      Prometheus metrics
+//	GET  /admin/events[?status=S]      recent events
+//	GET  /admin/events/{id}            one event and its trail
+//	GET  /admin/dlq                    dead letters
+//	POST /admin/dlq/{id}/replay        run a dead letter again on the current plan
+//	POST /admin/dlq/replay             run every dead letter again
+func (d *Daemon) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /webhooks/stripe", d.stripeWebhook)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"status": "up"})
+	})
+	mux.HandleFunc("GET /readyz", d.readyz)
+	mux.Handle("GET /metrics", d.metrics.handler())
+	mux.Handle("GET /admin/events", d.admin(d.listEvents))
+	mux.Handle("GET /admin/events/{id}", d.admin(d.showEvent))
+	mux.Handle("GET /admin/dlq", d.admin(func(w http.ResponseWriter, r *http.Request) {
+		d.list(w, r, store.Dead)
+	}))
+	mux.Handle("POST /admin/dlq/{id}/replay", d.admin(d.replay))
+	mux.Handle("POST /admin/dlq/replay", d.admin(d.replay))
+	return mux
+}
+
+// stripeWebhook verifies, stores durably, then acknowledges.
+func (d *Daemon) stripeWebhook(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	d.metrics.received.WithLabelValues("stripe").Inc()
+	reject := func(status int, reason, msg string) {
+		d.metrics.rejected.WithLabelValues("stripe", reason).Inc()
+		d.log.Warn("webhook rejected", "source", "stripe", "reason", reason, "remote", r.RemoteAddr)
+		writeJSON(w, status, map[string]any{"error": msg, "reason": reason})
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		reject(http.StatusBadRequest, "content_type", "Content-Type must be application/json")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxWebhookBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			reject(http.StatusRequestEntityTooLarge, "too_large", "body over 1 MiB")
+			return
+		}
+		reject(http.StatusBadRequest, "read", "could not read the body")
+		return
+	}
+	if err := stripe.Verify(body, r.Header.Get("Stripe-Signature"), d.cfg.StripeSecrets, d.cfg.Now(), d.cfg.Tolerance); err != nil {
+		var se stripe.SignatureError
+		if errors.As(err, &se) {
+			reject(http.StatusBadRequest, string(se), err.Error())
+			return
+		}
+		d.log.Error("webhook: cannot verify", "err", err)
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": "webhook verification is not configured"})
+		return
+	}
+	ev, err := stripe.Decode(body)
+	if err != nil {
+		reject(http.StatusBadRequest, "malformed", err.Error())
+		return
+	}
+	dup, err := d.store.Accept(r.Context(), "stripe", ev.ID, ev.Type, body, time.Now())
+	if err != nil {
+		// Not stored, so not acknowledged: the gateway will deliver it again.
+		d.log.Error("webhook: storing", "event", ev.ID, "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": "could not store the event; retry"})
+		return
+	}
+	if dup {
+		d.metrics.duplicates.WithLabelValues("stripe").Inc()
+	} else {
+		d.metrics.accepted.WithLabelValues("stripe").Inc()
+		d.sched.notify()
+	}
+	d.metrics.ack.Observe(time.Since(start).Seconds())
+	writeJSON(w, http.StatusOK, map[string]any{"received": true, "duplicate": dup})
+}
+
+func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
+	out := map[string]any{"plan": d.Version()}
+	status := http.StatusOK
+	if _, err := d.store.Counts(r.Context()); err != nil {
+		status, out["store"] = http.StatusServiceUnavailable, err.Error()
+	} else {
+		out["store"] = "ok"
+	}
+	if d.program() == nil {
+		status = http.StatusServiceUnavailable
+	}
+	if msg := d.reloadErr.Load(); msg != nil {
+		out["last_reload_error"] = *msg
+	}
+	writeJSON(w, status, out)
+}
+
+// admin guards an admin route with the bearer token, when one is set.
+func (d *Daemon) admin(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tok := d.cfg.AdminToken; tok != "" {
+			got := r.Header.Get("Authorization")
+			if subtle.ConstantTimeCompare([]byte(got), []byte("Bearer "+tok)) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="flowd"`)
+				writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "admin routes need the bearer token"})
+				return
+			}
+		}
+		h(w, r)
+	})
+}
+
+func (d *Daemon) listEvents(w http.ResponseWriter, r *http.Request) {
+	d.list(w, r, store.Status(r.URL.Query().Get("status")))
+}
+
+func (d *Daemon) list(w http.ResponseWriter, r *http.Request, status store.Status) {
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	evs, err := d.store.Events(r.Context(), store.Filter{Status: status, Limit: limit})
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error()})
+		return
+	}
+	if evs == nil {
+		evs = []*store.Event{}
+	}
+	writeJSON(w, http.StatusOK, evs)
+}
+
+func (d *Daemon) showEvent(w http.ResponseWriter, r *http.Request) {
+	ev, err := d.store.Event(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeStoreError(w, err)
+		return
+	}
+	trail, err := d.store.Trail(r.Context(), ev.Seq)
+	if err != nil {
+		writeStoreError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"event": ev, "trail": trail})
+}
+
+func (d *Daemon) replay(w http.ResponseWriter, r *http.Request) {
+	var seq int64
+	if id := r.PathValue("id"); id != "" {
+		ev, err := d.store.Event(r.Context(), id)
+		if err != nil {
+			writeStoreError(w, err)
+			return
+		}
+		if ev.Status != store.Dead {
+			writeJSON(w, http.StatusConflict, map[string]any{"error": "event " + id + " is " + string(ev.Status) + ", not a dead letter"})
+			return
+		}
+		seq = ev.Seq
+	}
+	seqs, err := d.store.Requeue(r.Context(), seq, time.Now())
+	if err != nil {
+		writeStoreError(w, err)
+		return
+	}
+	d.sched.requeued()
+	writeJSON(w, http.StatusOK, map[string]any{"requeued": len(seqs), "plan": d.Version()})
+}
+
+func writeStoreError(w http.ResponseWriter, err error) {
+	status := http.StatusInternalServerError
+	if errors.Is(err, store.ErrNotFound) {
+		status = http.StatusNotFound
+	}
+	writeJSON(w, status, map[string]any{"error": err.Error()})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}

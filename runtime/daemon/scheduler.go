@@ -1,0 +1,391 @@
+package daemon
+
+import (
+	"container/heap"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/flowhq/flow/runtime/engine"
+	"github.com/flowhq/flow/runtime/store"
+)
+
+// Retry policy: exponential backoff with full jitter.
+type Retry struct {
+	Base        time.Duration // first backoff
+	Max         time.Duration // cap of one backoff
+	MaxAttempts int           // then the event is a dead letter
+	WaitPoll    time.Duration // how often a waiting lookup looks again
+}
+
+// DefaultRetry is the retry policy of flowd.
+var DefaultRetry = Retry{Base: time.Second, Max: 5 * time.Minute, MaxAttempts: 12, WaitPoll: time.Minute}
+
+func (r Retry) backoff(attempt int) time.Duration {
+	d := r.Base << min(attempt-1, 20)
+	if d <= 0 || d > r.Max {
+		d = r.Max
+	}
+	return d/2 + rand.N(d/2+1) // jitter within [d/2, d]
+}
+
+// job is one event held by the scheduler, with its ordering key.
+type job struct {
+	ev  *store.Event
+	key string
+}
+
+// lane is the events of one ordering key, oldest first; only its head runs.
+type lane struct {
+	key     string
+	jobs    []*job
+	running bool
+	due     time.Time // when the head may run
+	index   int       // in the ready heap; -1 when not there
+}
+
+// scheduler runs open events from the store: one at a time per ordering
+// key, oldest first, different keys in parallel on a bounded pool.
+type scheduler struct {
+	d       *Daemon
+	workers int
+	window  int // events held in memory at most
+
+	mu     sync.Mutex
+	lanes  map[string]*lane
+	held   map[int64]bool
+	ready  laneHeap
+	wake   chan struct{}
+	last   int64 // highest seq loaded
+	rescan bool  // requeued events may sit below last
+	// finished holds the events finished while a load was reading the
+	// store, so that a stale read does not run them again.
+	finished map[int64]bool
+}
+
+func newScheduler(d *Daemon, workers int) *scheduler {
+	return &scheduler{d: d, workers: workers, window: 4096, lanes: map[string]*lane{}, held: map[int64]bool{},
+		wake: make(chan struct{}, 1), rescan: true}
+}
+
+// notify says new events may be in the store.
+func (s *scheduler) notify() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// requeued says events below the high-water mark became open again.
+func (s *scheduler) requeued() {
+	s.mu.Lock()
+	s.rescan = true
+	s.mu.Unlock()
+	s.notify()
+}
+
+// run dispatches until ctx ends, then waits for running jobs to finish
+// (their own context, work, ends grace after ctx).
+func (s *scheduler) run(ctx, work context.Context) {
+	jobs := make(chan *lane)
+	var wg sync.WaitGroup
+	for range s.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for l := range jobs {
+				s.execute(work, l)
+			}
+		}()
+	}
+	poll := time.NewTicker(time.Second)
+	defer poll.Stop()
+	for ctx.Err() == nil {
+		s.load(ctx)
+		next := s.dispatch(ctx, jobs)
+		timer := time.NewTimer(next)
+		select {
+		case <-ctx.Done():
+		case <-s.wake:
+		case <-poll.C:
+			s.mu.Lock()
+			s.rescan = true // another process (flowc dlq replay) may have requeued
+			s.mu.Unlock()
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+	close(jobs)
+	wg.Wait()
+}
+
+// load reads open events the scheduler does not hold yet.
+func (s *scheduler) load(ctx context.Context) {
+	s.mu.Lock()
+	room := s.window - len(s.held)
+	after := s.last
+	if s.rescan {
+		after = 0
+		s.rescan = false
+	}
+	s.finished = map[int64]bool{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.finished = nil
+		s.mu.Unlock()
+	}()
+	for room > 0 {
+		evs, err := s.d.store.OpenEvents(ctx, after, min(room, 1024))
+		if err != nil {
+			if ctx.Err() == nil {
+				s.d.log.Error("reading the inbox", "err", err)
+			}
+			return
+		}
+		if len(evs) == 0 {
+			return
+		}
+		prog := s.d.program()
+		s.mu.Lock()
+		for _, ev := range evs {
+			after = ev.Seq
+			if s.held[ev.Seq] || s.finished[ev.Seq] {
+				continue
+			}
+			s.held[ev.Seq] = true
+			room--
+			s.last = max(s.last, ev.Seq)
+			s.add(&job{ev: ev, key: orderKey(prog, ev)})
+		}
+		s.mu.Unlock()
+	}
+}
+
+// orderKey is the event's ordering key under the current plan: the first
+// flow's `order by`, or the event itself when it has none.
+func orderKey(prog *engine.Program, ev *store.Event) string {
+	own := fmt.Sprintf("event:%d", ev.Seq)
+	if prog == nil {
+		return own
+	}
+	flows := prog.Flows(ev.Source, ev.Type)
+	if len(flows) == 0 {
+		return own
+	}
+	body, err := decodeBody(ev.Payload)
+	if err != nil {
+		return own
+	}
+	key, err := flows[0].OrderKey(&engine.Event{ID: ev.GatewayID(), Source: ev.Source, Type: ev.Type, Received: ev.Received, Body: body})
+	if err != nil || key == "" {
+		return own
+	}
+	return key
+}
+
+func (s *scheduler) add(j *job) {
+	l := s.lanes[j.key]
+	if l == nil {
+		l = &lane{key: j.key, index: -1}
+		s.lanes[j.key] = l
+	}
+	l.jobs = append(l.jobs, j)
+	if len(l.jobs) == 1 && !l.running {
+		l.due = j.ev.NextAt
+		heap.Push(&s.ready, l)
+	}
+}
+
+// dispatch hands every due lane to a worker and returns how long until the
+// next one is due.
+func (s *scheduler) dispatch(ctx context.Context, jobs chan<- *lane) time.Duration {
+	for {
+		s.mu.Lock()
+		if len(s.ready) == 0 {
+			s.mu.Unlock()
+			return time.Second
+		}
+		l := s.ready[0]
+		if wait := time.Until(l.due); wait > 0 {
+			s.mu.Unlock()
+			return wait
+		}
+		heap.Pop(&s.ready)
+		l.running = true
+		s.mu.Unlock()
+		select {
+		case jobs <- l:
+		case <-ctx.Done():
+			s.mu.Lock()
+			l.running = false
+			heap.Push(&s.ready, l)
+			s.mu.Unlock()
+			return 0
+		}
+	}
+}
+
+// execute runs the head of a lane and puts the lane back.
+func (s *scheduler) execute(ctx context.Context, l *lane) {
+	j := l.jobs[0]
+	next, open := s.d.process(ctx, j.ev)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l.running = false
+	if open {
+		j.ev.NextAt = next
+		l.due = next
+		heap.Push(&s.ready, l)
+		return
+	}
+	delete(s.held, j.ev.Seq)
+	if s.finished != nil {
+		s.finished[j.ev.Seq] = true
+	}
+	l.jobs = l.jobs[1:]
+	if len(l.jobs) == 0 {
+		delete(s.lanes, l.key)
+	} else {
+		l.due = l.jobs[0].ev.NextAt
+		heap.Push(&s.ready, l)
+	}
+	s.notify()
+}
+
+// process runs one attempt of an event and records the outcome. It
+// returns when the event should run again, and whether it is still open.
+func (d *Daemon) process(ctx context.Context, ev *store.Event) (time.Time, bool) {
+	log := d.log.With("event", ev.ID, "seq", ev.Seq)
+	cur := d.current()
+	prog := cur.prog
+	version := prog.Version()
+	flows := prog.Flows(ev.Source, ev.Type)
+	if len(flows) == 0 {
+		d.finish(ctx, log, ev, 0, version, store.Outcome{Status: store.NoFlow})
+		return time.Time{}, false
+	}
+	body, err := decodeBody(ev.Payload)
+	if err != nil {
+		d.finish(ctx, log, ev, 0, version, store.Outcome{Status: store.Dead, Error: "payload is not a JSON object: " + err.Error()})
+		return time.Time{}, false
+	}
+	attempt, err := d.store.Start(ctx, ev.Seq, version, time.Now())
+	if err != nil {
+		log.Error("recording the attempt", "err", err)
+		return time.Now().Add(time.Second), true
+	}
+	in := &engine.Event{ID: ev.GatewayID(), Source: ev.Source, Type: ev.Type, Received: ev.Received, Body: body}
+	out := store.Outcome{Status: store.Skipped}
+	for _, f := range flows {
+		flog := log.With("flow", f.Plan.Name)
+		start := time.Now()
+		res, err := f.Run(ctx, cur.env, in, engine.Options{Settle: attempt > 1})
+		d.metrics.observeRun(f.Plan.Name, time.Since(start), res, err)
+		for _, t := range res.Trace {
+			out.Trail = append(out.Trail, store.Step{At: time.Now(), Flow: f.Plan.Name, Step: t.Step, Kind: t.Kind, Detail: t.Detail})
+			flog.Debug(t.Detail, "step", t.Step, "kind", t.Kind)
+		}
+		if err != nil {
+			return d.failed(ctx, flog, ev, attempt, version, out, err)
+		}
+		if res.Status == engine.Done {
+			out.Status = store.Done
+		}
+		flog.Info("ran", "status", res.Status, "writes", res.Writes, "reused", res.Reused, "attempt", attempt)
+	}
+	d.finish(ctx, log, ev, attempt, version, out)
+	return time.Time{}, false
+}
+
+func (d *Daemon) failed(ctx context.Context, log *slog.Logger, ev *store.Event, attempt int, version string, out store.Outcome, err error) (time.Time, bool) {
+	var e *engine.Error
+	if !errors.As(err, &e) {
+		e = &engine.Error{Class: engine.Retry, Err: err}
+	}
+	out.Flow, out.Step, out.Error = e.Flow, e.Step, e.Err.Error()
+	out.Trail = append(out.Trail, store.Step{At: time.Now(), Flow: e.Flow, Step: e.Step, Kind: "error", Detail: e.Error()})
+	now := time.Now()
+	switch e.Class {
+	case engine.Retry:
+		if ctx.Err() != nil { // shutting down: release the event as it is
+			out.Status, out.NextAt = store.Retry, now
+			break
+		}
+		if attempt >= d.retry.MaxAttempts {
+			out.Status = store.Dead
+			out.Error = fmt.Sprintf("gave up after %d attempts: %s", attempt, out.Error)
+			break
+		}
+		wait := max(d.retry.backoff(attempt), e.RetryAfter)
+		out.Status, out.NextAt = store.Retry, now.Add(wait)
+		d.metrics.retries.WithLabelValues(e.Flow).Inc()
+	case engine.Wait:
+		out.Status, out.NextAt = store.Waiting, minTime(now.Add(d.retry.WaitPoll), e.Until)
+	default:
+		out.Status = store.Dead
+	}
+	if out.Status == store.Dead {
+		d.metrics.deadLetters.WithLabelValues(e.Flow).Inc()
+		log.Warn("dead letter", "step", e.Step, "reason", out.Error, "attempt", attempt)
+	} else {
+		log.Info("will run again", "status", out.Status, "step", e.Step, "reason", out.Error, "at", out.NextAt.Format(time.RFC3339Nano))
+	}
+	d.finish(ctx, log, ev, attempt, version, out)
+	return out.NextAt, out.Status != store.Dead
+}
+
+func (d *Daemon) finish(ctx context.Context, log *slog.Logger, ev *store.Event, attempt int, version string, out store.Outcome) {
+	// The outcome must be recorded even while shutting down.
+	if err := d.store.Finish(context.WithoutCancel(ctx), ev.Seq, attempt, version, out, time.Now()); err != nil {
+		log.Error("recording the outcome", "err", err)
+	}
+	d.metrics.processed.WithLabelValues(string(out.Status)).Inc()
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func decodeBody(payload []byte) (map[string]any, error) {
+	var body map[string]any
+	d := json.NewDecoder(bytesReader(payload))
+	d.UseNumber()
+	if err := d.Decode(&body); err != nil {
+		return nil, err
+	}
+	if body == nil {
+		return nil, errors.New("null")
+	}
+	return body, nil
+}
+
+// laneHeap orders lanes by when their head is due.
+type laneHeap []*lane
+
+func (h laneHeap) Len() int           { return len(h) }
+func (h laneHeap) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
+func (h laneHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *laneHeap) Push(x any) {
+	l := x.(*lane)
+	l.index = len(*h)
+	*h = append(*h, l)
+}
+func (h *laneHeap) Pop() any {
+	old := *h
+	l := old[len(old)-1]
+	*h = old[:len(old)-1]
+	l.index = -1
+	return l
+}
