@@ -7,7 +7,7 @@ import (
 	"os"
 )
 
-const usage = `flowc checks, formats and explains .flow integration flows.
+const usage = `flowc checks, formats, explains and runs .flow integration flows.
 
 Usage:
   flowc <command> [flags] [PATH...]
@@ -16,6 +16,9 @@ Commands:
   check   type-check flows and report problems (exit 0 clean, 1 findings, 2 usage or I/O error)
   fmt     format flows in the canonical layout
   plan    print the execution plan the runtime would run
+  run     run flows over recorded events with no daemon, writing the ERP operations they would send
+  events  list events in flowd's store, or show one with its step trail
+  dlq     list, show and replay dead letters
 
 Run 'flowc <command> --help' for a command's flags.
 `
@@ -35,6 +38,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdFmt(args[1:], stdout, stderr)
 	case "plan":
 		return cmdPlan(args[1:], stdout, stderr)
+	case "run":
+		return cmdRun(args[1:], stdout, stderr)
+	case "events":
+		return cmdEvents(args[1:], stdout, stderr)
+	case "dlq":
+		return cmdDLQ(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

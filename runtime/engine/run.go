@@ -192,14 +192,18 @@ func (r *run) fail(n int, at string, err error) error {
 // transientError marks a gateway or store failure worth retrying.
 type transientError struct{ error }
 
-func (e transientError) Unwrap() error { return e.error }
+func (e transientError) Unwrap() error   { return e.error }
+func (e transientError) Transient() bool { return true }
 
 // Transient wraps err so that a run failing with it is retried.
 func Transient(err error) error { return transientError{err} }
 
+// isTransient reports whether err, or an error it wraps, says it is worth
+// retrying through a Transient() bool method (gateway clients implement it
+// without importing this package).
 func isTransient(err error) bool {
-	var t transientError
-	return errors.As(err, &t)
+	var t interface{ Transient() bool }
+	return errors.As(err, &t) && t.Transient()
 }
 
 func (r *run) trace(n int, s *step, format string, args ...any) {

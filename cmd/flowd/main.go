@@ -1,0 +1,320 @@
+// Command flowd runs flows: it acknowledges signed gateway webhooks into a
+// durable inbox and turns them into ERP records, once.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/flowhq/flow/compiler"
+	"github.com/flowhq/flow/runtime/daemon"
+	"github.com/flowhq/flow/runtime/engine"
+	"github.com/flowhq/flow/runtime/erp"
+	"github.com/flowhq/flow/runtime/erp/d365fo"
+	"github.com/flowhq/flow/runtime/erp/sandbox"
+	"github.com/flowhq/flow/runtime/gateway/stripe"
+	"github.com/flowhq/flow/runtime/store"
+)
+
+const usage = `flowd runs .flow integration flows: signed gateway webhooks in, ERP records out, once.
+
+Usage:
+  flowd [flags]
+  flowd --demo          run the whole loop on sample events, with no credentials
+
+Flags:
+  --flows DIR           the flow package to run (default "flows")
+  --store PATH          the SQLite store: inbox, ledger, dead letters (default "./flow.db")
+  --listen ADDR         HTTP address for webhooks, health, metrics and admin (default "127.0.0.1:8787")
+  --erp NAME            sandbox (an embedded F&O stand-in) or d365fo (default "sandbox")
+  --erp-url URL         the F&O environment URL, e.g. https://contoso.operations.dynamics.com (--erp d365fo)
+  --sandbox-db PATH     the sandbox ERP's database (default: beside the store)
+  --env NAME            the env block whose param values to use
+  --param NAME=VALUE    override a param (repeatable)
+  --workers N           parallel runs (default 4 per CPU)
+  --no-watch            do not reload the plan when a .flow file changes
+  --log-format FORMAT   text or json (default: text on a terminal, json otherwise)
+  --log-level LEVEL     debug, info, warn or error (default "info")
+  --demo                start with the sandbox ERP and a fresh store in a temporary directory,
+                        send the signed sample events of testdata/demo, print what happened,
+                        and keep running until interrupted
+
+Secrets (never taken from the command line, never logged):
+  STRIPE_WEBHOOK_SECRET    the webhook endpoint secret(s), whsec_..., comma-separated while rolling
+  STRIPE_API_KEY           the Stripe API key (for API reads such as a payout's balance transactions)
+  D365_TENANT, D365_CLIENT_ID, D365_CLIENT_SECRET   the Entra ID app for --erp d365fo
+  FLOWD_ADMIN_TOKEN        when set, admin routes require "Authorization: Bearer <token>"
+  Each can instead name a file in NAME_FILE (e.g. STRIPE_WEBHOOK_SECRET_FILE=/run/secrets/whsec).
+
+Routes: POST /webhooks/stripe, GET /healthz, /readyz, /metrics, /admin/events[/ID], /admin/dlq,
+POST /admin/dlq/ID/replay, /admin/dlq/replay.
+`
+
+type params map[string]string
+
+func (p params) String() string { return "" }
+func (p params) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want NAME=VALUE, got %q", s)
+	}
+	p[k] = v
+	return nil
+}
+
+type options struct {
+	flows, store, listen, erp, erpURL, sandboxDB, env, logFormat, logLevel string
+	params                                                                 params
+	workers                                                                int
+	noWatch, demo                                                          bool
+}
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "flowd:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	o := options{params: params{}}
+	fs := flag.NewFlagSet("flowd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	fs.StringVar(&o.flows, "flows", "flows", "")
+	fs.StringVar(&o.store, "store", "./flow.db", "")
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:8787", "")
+	fs.StringVar(&o.erp, "erp", "sandbox", "")
+	fs.StringVar(&o.erpURL, "erp-url", "", "")
+	fs.StringVar(&o.sandboxDB, "sandbox-db", "", "")
+	fs.StringVar(&o.env, "env", "", "")
+	fs.Var(o.params, "param", "")
+	fs.IntVar(&o.workers, "workers", 0, "")
+	fs.BoolVar(&o.noWatch, "no-watch", false, "")
+	fs.StringVar(&o.logFormat, "log-format", "", "")
+	fs.StringVar(&o.logLevel, "log-level", "info", "")
+	fs.BoolVar(&o.demo, "demo", false, "")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (see flowd --help)", fs.Arg(0))
+	}
+	log, err := newLogger(o.logFormat, o.logLevel, stderr)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return start(ctx, o, log, stdout)
+}
+
+func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) error {
+	explicitStore := o.store != "./flow.db"
+	if o.demo {
+		if o.erp != "sandbox" {
+			return errors.New("--demo runs on the sandbox ERP; drop --erp")
+		}
+		dir, err := os.MkdirTemp("", "flowd-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		if !explicitStore {
+			o.store = filepath.Join(dir, "flow.db")
+		}
+		if o.sandboxDB == "" {
+			o.sandboxDB = filepath.Join(dir, "sandbox.db")
+		}
+	}
+	secrets, err := readSecrets(o.demo)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(o.store)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	cfg := daemon.Config{
+		Flows:         o.flows,
+		Compiler:      compiler.Config{Env: o.env, Params: o.params},
+		Store:         st,
+		StripeSecrets: secrets.stripeWebhook,
+		AdminToken:    secrets.adminToken,
+		Workers:       o.workers,
+		Watch:         !o.noWatch,
+		Logger:        log,
+		Lists:         map[string]engine.Lister{},
+	}
+	// The daemon instruments the ERP client, so build the driver with a
+	// transport that forwards to it once it exists.
+	var d *daemon.Daemon
+	transport := roundTripper(func(r *http.Request) (*http.Response, error) { return d.Transport(nil).RoundTrip(r) })
+	erpClient := &http.Client{Transport: transport}
+
+	var sb *sandbox.Server
+	switch o.erp {
+	case "sandbox":
+		if o.sandboxDB == "" {
+			o.sandboxDB = strings.TrimSuffix(o.store, filepath.Ext(o.store)) + "-sandbox.db"
+		}
+		sb, err = sandbox.New(sandbox.Config{Path: o.sandboxDB, Tenant: "sandbox", ClientID: "flowd", ClientSecret: "sandbox", Logger: log.With("component", "sandbox")})
+		if err != nil {
+			return err
+		}
+		defer sb.Close()
+		url, err := sb.Start("127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		log.Info("sandbox ERP serving the F&O OData dialect", "url", url+"/data", "db", o.sandboxDB)
+		cfg.ERP, err = d365fo.New(d365fo.Config{BaseURL: url, TokenURL: url + "/sandbox/oauth2/token",
+			ClientID: "flowd", ClientSecret: "sandbox", HTTPClient: erpClient})
+		if err != nil {
+			return err
+		}
+	case "d365fo":
+		if o.erpURL == "" {
+			return errors.New("--erp d365fo needs --erp-url, the environment URL")
+		}
+		if secrets.d365Tenant == "" || secrets.d365ClientID == "" || secrets.d365Secret == "" {
+			return errors.New("--erp d365fo needs D365_TENANT, D365_CLIENT_ID and D365_CLIENT_SECRET (or their _FILE forms)")
+		}
+		cfg.ERP, err = d365fo.New(d365fo.Config{BaseURL: o.erpURL,
+			TokenURL: "https://login.microsoftonline.com/" + secrets.d365Tenant + "/oauth2/token",
+			ClientID: secrets.d365ClientID, ClientSecret: secrets.d365Secret, HTTPClient: erpClient})
+		if err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("--erp %q: want sandbox or d365fo", o.erp)
+	}
+
+	var stripeAPI *httptestServer
+	switch {
+	case secrets.stripeAPIKey != "":
+		cfg.Lists["stripe"] = stripe.NewClient(secrets.stripeAPIKey, os.Getenv("STRIPE_API_BASE"), nil)
+	case o.demo:
+		stripeAPI, err = startStripeDouble("testdata/demo")
+		if err != nil {
+			return err
+		}
+		defer stripeAPI.Close()
+		cfg.Lists["stripe"] = stripe.NewClient("sk_test_demo", stripeAPI.URL, nil)
+	}
+
+	d, err = daemon.New(cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return err
+	}
+	log.Info("flowd listening", "addr", ln.Addr().String(), "plan", d.Version(), "store", o.store, "erp", o.erp)
+	errc := make(chan error, 1)
+	go func() { errc <- d.Serve(ctx, ln) }()
+	if o.demo {
+		if err := runDemo(ctx, stdout, "http://"+ln.Addr().String(), secrets.stripeWebhook[0], st, sb); err != nil {
+			log.Error("demo", "err", err)
+		}
+		fmt.Fprintf(stdout, "\nflowd keeps running on http://%s (try /readyz, /metrics, /admin/events, /admin/dlq); Ctrl-C stops it.\n", ln.Addr())
+	}
+	return <-errc
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func newLogger(format, level string, w io.Writer) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	if format == "" {
+		format = "json"
+		if f, ok := w.(*os.File); ok {
+			if info, err := f.Stat(); err == nil && info.Mode()&os.ModeCharDevice != 0 {
+				format = "text"
+			}
+		}
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+type secretValues struct {
+	stripeWebhook                        []string
+	stripeAPIKey                         string
+	d365Tenant, d365ClientID, d365Secret string
+	adminToken                           string
+}
+
+// readSecrets reads secrets from the environment, or from the files their
+// NAME_FILE variables name.
+func readSecrets(demo bool) (secretValues, error) {
+	var s secretValues
+	var err error
+	get := func(name string) string {
+		if err != nil {
+			return ""
+		}
+		if v := os.Getenv(name); v != "" {
+			return v
+		}
+		if f := os.Getenv(name + "_FILE"); f != "" {
+			b, rerr := os.ReadFile(f)
+			if rerr != nil {
+				err = fmt.Errorf("%s_FILE: %w", name, rerr)
+				return ""
+			}
+			return strings.TrimSpace(string(b))
+		}
+		return ""
+	}
+	if wh := get("STRIPE_WEBHOOK_SECRET"); wh != "" {
+		for _, v := range strings.Split(wh, ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				s.stripeWebhook = append(s.stripeWebhook, v)
+			}
+		}
+	}
+	s.stripeAPIKey = get("STRIPE_API_KEY")
+	s.d365Tenant, s.d365ClientID, s.d365Secret = get("D365_TENANT"), get("D365_CLIENT_ID"), get("D365_CLIENT_SECRET")
+	s.adminToken = get("FLOWD_ADMIN_TOKEN")
+	if err != nil {
+		return s, err
+	}
+	if len(s.stripeWebhook) == 0 {
+		if !demo {
+			return s, errors.New("STRIPE_WEBHOOK_SECRET (or STRIPE_WEBHOOK_SECRET_FILE) is not set: webhooks could not be verified")
+		}
+		s.stripeWebhook = []string{"whsec_demo_" + fmt.Sprint(time.Now().UnixNano())}
+	}
+	return s, nil
+}
+
+var _ erp.Driver = (*d365fo.Driver)(nil)

@@ -1,0 +1,321 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowhq/flow/runtime/erp/d365fo"
+	"github.com/flowhq/flow/runtime/erp/sandbox"
+	"github.com/flowhq/flow/runtime/gateway/stripe"
+	"github.com/flowhq/flow/runtime/store"
+)
+
+const secret = "whsec_test_secret"
+
+// harness is flowd on loopback against the sandbox ERP over HTTP.
+type harness struct {
+	t     *testing.T
+	d     *Daemon
+	st    *store.Store
+	sb    *sandbox.Server
+	url   string
+	stop  context.CancelFunc
+	done  chan error
+	flows string
+}
+
+type option func(*Config)
+
+func start(t *testing.T, opts ...option) *harness {
+	t.Helper()
+	dir := t.TempDir()
+	sb, err := sandbox.New(sandbox.Config{Path: filepath.Join(dir, "sandbox.db"), ClientID: "flowd", ClientSecret: "s3cret", Tenant: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	base, err := sb.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drv, err := d365fo.New(d365fo.Config{BaseURL: base, TokenURL: base + "/test/oauth2/token", ClientID: "flowd", ClientSecret: "s3cret",
+		Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(filepath.Join(dir, "flow.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg := Config{
+		Flows:         "../../flows/stripe_d365",
+		Store:         st,
+		ERP:           drv,
+		StripeSecrets: []string{"whsec_old", secret},
+		Retry:         Retry{Base: 5 * time.Millisecond, Max: 50 * time.Millisecond, MaxAttempts: 10, WaitPoll: 20 * time.Millisecond},
+		Grace:         5 * time.Second,
+		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	if testing.Verbose() {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	d, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &harness{t: t, d: d, st: st, sb: sb, url: "http://" + ln.Addr().String(), stop: cancel, done: make(chan error, 1), flows: cfg.Flows}
+	go func() { h.done <- d.Serve(ctx, ln) }()
+	t.Cleanup(h.shutdown)
+	return h
+}
+
+func (h *harness) shutdown() {
+	if h.stop != nil {
+		h.stop()
+		if err := <-h.done; err != nil {
+			h.t.Errorf("serve: %v", err)
+		}
+		h.stop = nil
+	}
+}
+
+// charge is a charge.succeeded event from the real fixture, with an id,
+// customer and order of the test's choosing.
+func charge(t *testing.T, n int) []byte {
+	t.Helper()
+	return fixture(t, "charge.succeeded.json", func(ev, obj map[string]any) {
+		ev["id"] = fmt.Sprintf("evt_test_%04d", n)
+		obj["id"] = fmt.Sprintf("ch_test_%04d", n)
+		obj["customer"] = fmt.Sprintf("cus_test_%d", n%7)
+		obj["metadata"] = map[string]any{"order_id": fmt.Sprintf("SO-%05d", n)}
+		obj["billing_details"].(map[string]any)["name"] = fmt.Sprintf("Customer %d", n%7)
+	})
+}
+
+func fixture(t *testing.T, name string, edit func(ev, obj map[string]any)) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("../../testdata/stripe/events", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var ev map[string]any
+	if err := d.Decode(&ev); err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(ev, ev["data"].(map[string]any)["object"].(map[string]any))
+	}
+	out, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// post delivers body as Stripe would, signed now.
+func (h *harness) post(body []byte) (int, string) {
+	return h.postWith(body, "application/json; charset=utf-8", stripe.Sign(body, secret, time.Now()))
+}
+
+func (h *harness) postWith(body []byte, contentType, signature string) (int, string) {
+	h.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, h.url+"/webhooks/stripe", bytes.NewReader(body))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	if signature != "" {
+		req.Header.Set("Stripe-Signature", signature)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// settle waits until no event has work left that could run soon.
+func (h *harness) settle(timeout time.Duration) map[store.Status]int {
+	h.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := h.st.Counts(context.Background())
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if c[store.Received]+c[store.Running]+c[store.Retry] == 0 {
+			return c
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("events still open after %s: %v", timeout, c)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (h *harness) count(entity string) int {
+	h.t.Helper()
+	n, err := h.sb.Count(entity)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}
+
+func TestChargesBecomeSalesOrdersOnce(t *testing.T) {
+	h := start(t)
+	const n = 20
+	for i := range n {
+		if code, body := h.post(charge(t, i)); code != http.StatusOK {
+			t.Fatalf("event %d: HTTP %d %s", i, code, body)
+		}
+	}
+	// Redeliveries are acknowledged and change nothing.
+	for i := range 5 {
+		code, body := h.post(charge(t, i))
+		if code != http.StatusOK || !strings.Contains(body, `"duplicate": true`) {
+			t.Fatalf("redelivery %d: HTTP %d %s", i, code, body)
+		}
+	}
+	c := h.settle(20 * time.Second)
+	if c[store.Done] != n {
+		t.Fatalf("statuses = %v, want %d done", c, n)
+	}
+	for entity, want := range map[string]int{"SalesOrderHeadersV2": n, "CustomersV3": 7, "CustomerPaymentJournalHeaders": n, "CustomerPaymentJournalLines": n} {
+		if got := h.count(entity); got != want {
+			t.Errorf("%s: %d records, want %d", entity, got, want)
+		}
+	}
+	recs, err := h.sb.Records("CustomerPaymentJournalLines")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if fmt.Sprint(r["CreditAmount"]) != "20" || r["CurrencyCode"] != "USD" {
+			t.Fatalf("payment line = %v; want CreditAmount 20 USD (2000 minor units)", r)
+		}
+	}
+	ev, err := h.st.Event(context.Background(), "evt_test_0003")
+	if err != nil {
+		t.Fatal(err)
+	}
+	trail, err := h.st.Trail(context.Background(), ev.Seq)
+	if err != nil || len(trail) < 4 || trail[0].PlanVersion != h.d.Version() {
+		t.Fatalf("trail = %+v, %v", trail, err)
+	}
+}
+
+func TestBadInputIsRefusedAndNothingStored(t *testing.T) {
+	h := start(t)
+	good := charge(t, 1)
+	old := time.Now().Add(-10 * time.Minute)
+	truncated := good[:len(good)/2]
+	cases := []struct {
+		name        string
+		body        []byte
+		contentType string
+		signature   string
+		want        int
+	}{
+		{"forged signature", good, "application/json", stripe.Sign(good, "whsec_attacker", time.Now()), 400},
+		{"no signature", good, "application/json", "", 400},
+		{"stale timestamp", good, "application/json", stripe.Sign(good, secret, old), 400},
+		{"garbled header", good, "application/json", "v1=zz,t=yesterday", 400},
+		{"wrong content type", good, "text/plain", stripe.Sign(good, secret, time.Now()), 400},
+		{"truncated JSON, validly signed", truncated, "application/json", stripe.Sign(truncated, secret, time.Now()), 400},
+		{"not an event", []byte(`{"hello":"world"}`), "application/json", stripe.Sign([]byte(`{"hello":"world"}`), secret, time.Now()), 400},
+		{"oversized body", bytes.Repeat([]byte(" "), MaxWebhookBody+1), "application/json", "t=1,v1=00", 413},
+	}
+	for _, c := range cases {
+		if code, body := h.postWith(c.body, c.contentType, c.signature); code != c.want {
+			t.Errorf("%s: HTTP %d %s, want %d", c.name, code, body, c.want)
+		}
+	}
+	counts, _ := h.st.Counts(context.Background())
+	if len(counts) != 0 {
+		t.Fatalf("rejected deliveries were stored: %v", counts)
+	}
+	// An event type no flow handles is stored and marked, not an error.
+	unknown := fixture(t, "customer.created.json", nil)
+	if code, body := h.post(unknown); code != 200 {
+		t.Fatalf("customer.created: HTTP %d %s", code, body)
+	}
+	if c := h.settle(5 * time.Second); c[store.NoFlow] != 1 {
+		t.Fatalf("statuses = %v, want one no_flow", c)
+	}
+	// Rejections are counted by reason.
+	resp, err := http.Get(h.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, reason := range []string{"bad_signature", "stale", "content_type", "too_large", "malformed"} {
+		if !strings.Contains(string(b), `reason="`+reason+`"`) {
+			t.Errorf("/metrics has no rejection with reason %s", reason)
+		}
+	}
+}
+
+func TestPermanentFailureIsADeadLetterAndReplays(t *testing.T) {
+	h := start(t)
+	h.post(charge(t, 1))
+	c := h.settle(10 * time.Second)
+	if c[store.Done] != 1 {
+		t.Fatalf("statuses = %v", c)
+	}
+	// An amount that is not what Stripe's schema promises fails the same
+	// way every time: a dead letter with the step and reason.
+	broken := fixture(t, "charge.succeeded.json", func(ev, obj map[string]any) {
+		ev["id"], obj["id"] = "evt_broken", "ch_broken"
+		obj["metadata"] = map[string]any{"order_id": "SO-BROKEN"}
+		obj["amount"] = "lots"
+	})
+	h.post(broken)
+	h.settle(10 * time.Second)
+	dead, err := h.st.Events(context.Background(), store.Filter{Status: store.Dead})
+	if err != nil || len(dead) != 1 {
+		t.Fatalf("dead letters = %v, %v", dead, err)
+	}
+	if dead[0].Flow != "charge_to_sales_order" || dead[0].Step == 0 || !strings.Contains(dead[0].Error, "amount") || dead[0].PlanVersion == "" {
+		t.Fatalf("dead letter = %+v; want flow, step, plan version and a reason naming the amount", dead[0])
+	}
+	// Replay runs it again on the current plan (and fails again: the
+	// payload is what it is).
+	req, _ := http.NewRequest(http.MethodPost, h.url+"/admin/dlq/evt_broken/replay", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("replay: %v %v", resp.Status, err)
+	}
+	resp.Body.Close()
+	time.Sleep(50 * time.Millisecond)
+	h.settle(10 * time.Second)
+	ev, _ := h.st.Event(context.Background(), "evt_broken")
+	if ev.Status != store.Dead || ev.Attempts != 2 {
+		t.Fatalf("after replay: %+v", ev)
+	}
+}
