@@ -1,0 +1,225 @@
+package d365fo
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/flowhq/flow/runtime/erp"
+	"github.com/flowhq/flow/runtime/erp/odata"
+	"github.com/flowhq/flow/stdlib/schema"
+)
+
+// namespace is F&O's CSDL namespace, which qualifies enum literals.
+const namespace = "Microsoft.Dynamics.DataEntities"
+
+// wireValue converts a field value to its JSON form, checking it against
+// the field's type. Decimals become JSON numbers from their exact text,
+// times RFC 3339 in UTC (see wireTime), enums their member name.
+func wireValue(f *schema.Field, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	want := f.Type.Kind
+	switch v := v.(type) {
+	case string:
+		if want == schema.String || want == schema.Any {
+			if !f.Type.HasEnumValue(v) {
+				return nil, fmt.Errorf("%q is not a member of the enum (%v)", v, f.Type.Enum)
+			}
+			return v, nil
+		}
+	case bool:
+		if want == schema.Bool || want == schema.Any {
+			return v, nil
+		}
+	case int:
+		return wireValue(f, int64(v))
+	case int32:
+		return wireValue(f, int64(v))
+	case int64:
+		switch want {
+		case schema.Int, schema.Any:
+			return json.Number(strconv.FormatInt(v, 10)), nil
+		case schema.Decimal, schema.Minor:
+			return json.Number(strconv.FormatInt(v, 10)), nil
+		}
+	case decimal.Decimal:
+		switch want {
+		case schema.Decimal, schema.Minor, schema.Double, schema.Any:
+			return json.Number(v.String()), nil
+		case schema.Int:
+			if v.IsInteger() {
+				return json.Number(v.String()), nil
+			}
+		}
+	case time.Time:
+		if want == schema.Timestamp || want == schema.Any {
+			return wireTime(v), nil
+		}
+	case float32, float64:
+		return nil, fmt.Errorf("floating-point value %v: amounts must be decimal.Decimal", v)
+	default:
+		return nil, fmt.Errorf("unsupported value type %T", v)
+	}
+	return nil, fmt.Errorf("a %T cannot be written to a %s field", v, f.Type)
+}
+
+// wireTime renders t for F&O: an instant in UTC, except that a time at
+// midnight in its own location is a date and stays that calendar date
+// ("2024-01-31T00:00:00Z"), as F&O's date-only fields expect.
+func wireTime(t time.Time) string {
+	if h, m, s := t.Clock(); h == 0 && m == 0 && s == 0 && t.Nanosecond() == 0 {
+		y, mo, d := t.Date()
+		return time.Date(y, mo, d, 0, 0, 0, 0, time.UTC).Format(time.RFC3339)
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// encodeBody renders fields as a JSON object with sorted keys.
+func encodeBody(obj *schema.Object, fields erp.Record) ([]byte, error) {
+	out := make(map[string]any, len(fields))
+	for name, v := range fields {
+		f, ok := obj.Field(name)
+		if !ok {
+			return nil, fmt.Errorf("%s has no field %q", obj.ShortName(), name)
+		}
+		w, err := wireValue(f, v)
+		if err != nil {
+			return nil, fmt.Errorf("field %s: %w", name, err)
+		}
+		out[name] = w
+	}
+	return json.Marshal(out)
+}
+
+// literal renders v as an OData literal for a $filter on f.
+func (d *Driver) literal(f *schema.Field, v any) (string, error) {
+	w, err := wireValue(f, v)
+	if err != nil {
+		return "", err
+	}
+	switch w := w.(type) {
+	case nil:
+		return "null", nil
+	case bool:
+		return strconv.FormatBool(w), nil
+	case json.Number:
+		return string(w), nil
+	case string:
+		if _, isTime := v.(time.Time); isTime {
+			return w, nil // DateTimeOffset literals are not quoted
+		}
+		if f.Type.Enum != nil {
+			if typ := d.enumType(f); typ != "" {
+				return namespace + "." + typ + odata.Quote(w), nil
+			}
+		}
+		return odata.Quote(w), nil
+	}
+	return "", fmt.Errorf("unsupported value type %T", w)
+}
+
+// enumType names f's enum type for filter literals: Config.EnumTypes, or
+// NoYes for a No/Yes enum; "" when unknown (a plain string literal is sent).
+func (d *Driver) enumType(f *schema.Field) string {
+	if t := d.cfg.EnumTypes[f.Name]; t != "" {
+		return t
+	}
+	if slices.Equal(f.Type.Enum, []string{"No", "Yes"}) {
+		return "NoYes"
+	}
+	return ""
+}
+
+// decodeRecord reads one entity from a JSON object, converting each field
+// by its schema type; OData annotations are dropped. Fields the schema does
+// not know (a tenant's custom fields) keep their JSON kind, numbers as
+// decimal.Decimal.
+func decodeRecord(obj *schema.Object, data []byte) (erp.Record, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var raw map[string]any
+	if err := dec.Decode(&raw); err != nil {
+		return nil, fmt.Errorf("not a JSON object: %w", err)
+	}
+	if raw == nil {
+		return nil, fmt.Errorf("not a JSON object: null")
+	}
+	rec := make(erp.Record, len(raw))
+	for name, v := range raw {
+		if len(name) > 0 && name[0] == '@' {
+			continue
+		}
+		f, ok := obj.Field(name)
+		if !ok {
+			f = &schema.Field{Name: name, Type: schema.AnyType}
+		}
+		val, err := fromWire(f, v)
+		if err != nil {
+			return nil, fmt.Errorf("field %s: %w", name, err)
+		}
+		rec[name] = val
+	}
+	return rec, nil
+}
+
+// fromWire converts a JSON value (decoded with UseNumber) to f's Go type.
+func fromWire(f *schema.Field, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	switch f.Type.Kind {
+	case schema.String:
+		if s, ok := v.(string); ok {
+			return s, nil
+		}
+	case schema.Bool:
+		if b, ok := v.(bool); ok {
+			return b, nil
+		}
+	case schema.Int:
+		if n, ok := v.(json.Number); ok {
+			return strconv.ParseInt(string(n), 10, 64)
+		}
+	case schema.Decimal, schema.Minor, schema.Double:
+		switch n := v.(type) {
+		case json.Number:
+			return decimal.NewFromString(string(n))
+		case string: // IEEE754Compatible answers
+			return decimal.NewFromString(n)
+		}
+	case schema.Timestamp:
+		if s, ok := v.(string); ok {
+			t, err := time.Parse(time.RFC3339Nano, s)
+			return t.UTC(), err
+		}
+	default:
+		if n, ok := v.(json.Number); ok {
+			return decimal.NewFromString(string(n))
+		}
+		return v, nil
+	}
+	return nil, fmt.Errorf("%s value %v where %s was expected", jsonKind(v), v, f.Type)
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case json.Number:
+		return "number"
+	case bool:
+		return "boolean"
+	case map[string]any:
+		return "object"
+	case []any:
+		return "array"
+	}
+	return fmt.Sprintf("%T", v)
+}

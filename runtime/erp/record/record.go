@@ -1,0 +1,317 @@
+package record
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/flowhq/flow/runtime/erp"
+	"github.com/flowhq/flow/stdlib/schema"
+)
+
+// Driver records writes. It is safe for concurrent use.
+type Driver struct {
+	entities *schema.Connector // may be nil: then no key is generated
+
+	mu      sync.Mutex
+	w       io.Writer
+	records map[string][]erp.Record // by entity, in write order
+	byKey   map[string]erp.Record   // entity + "\x00" + idempotency key
+	counter map[string]int64        // by entity
+}
+
+var _ erp.Driver = (*Driver)(nil)
+
+// New returns a driver that writes its log to w. entities, when not nil,
+// says which key fields to fill and how to match upserts; without it
+// records are matched by idempotency key only.
+func New(w io.Writer, entities *schema.Connector) *Driver {
+	return &Driver{
+		entities: entities,
+		w:        w,
+		records:  map[string][]erp.Record{},
+		byKey:    map[string]erp.Record{},
+		counter:  map[string]int64{},
+	}
+}
+
+// line is one logged operation.
+type line struct {
+	Op         string           `json:"op"`
+	Entity     string           `json:"entity"`
+	Key        string           `json:"key,omitempty"`
+	Fields     map[string]any   `json:"fields"`
+	LineEntity string           `json:"line_entity,omitempty"`
+	Lines      []map[string]any `json:"lines,omitempty"`
+}
+
+// Lookup returns the first recorded record of entity whose fields equal where.
+func (d *Driver) Lookup(_ context.Context, entity string, where erp.Record) (erp.Record, bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if r := d.find(entity, where); r != nil {
+		return clone(r), true, nil
+	}
+	return nil, false, nil
+}
+
+// find returns the stored record matching where, or nil.
+func (d *Driver) find(entity string, where erp.Record) erp.Record {
+	for _, r := range d.records[entity] {
+		if matches(r, where) {
+			return r
+		}
+	}
+	return nil
+}
+
+func matches(r, where erp.Record) bool {
+	for k, v := range where {
+		if !equal(r[k], v) {
+			return false
+		}
+	}
+	return true
+}
+
+// equal compares field values by their logged form: decimal 1.5 equals
+// 1.50, int64(2) equals decimal 2, times compare as instants.
+func equal(a, b any) bool {
+	x, err1 := wire(a)
+	y, err2 := wire(b)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	nx, okx := x.(json.Number)
+	ny, oky := y.(json.Number)
+	if okx && oky {
+		dx, err1 := decimal.NewFromString(string(nx))
+		dy, err2 := decimal.NewFromString(string(ny))
+		return err1 == nil && err2 == nil && dx.Equal(dy)
+	}
+	return x == y
+}
+
+// Write records w and returns the record as stored.
+func (d *Driver) Write(_ context.Context, w erp.Write) (erp.Record, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	fields, err := wireFields(w.Fields)
+	if err != nil {
+		return nil, &erp.Error{Kind: erp.Permanent, Message: fmt.Sprintf("record: %s: %v", w.Entity, err)}
+	}
+	switch w.Op {
+	case erp.Create, erp.Update, erp.Upsert:
+	default:
+		return nil, &erp.Error{Kind: erp.Permanent, Message: fmt.Sprintf("record: unknown write op %q", w.Op)}
+	}
+	var existing erp.Record
+	if w.Op != erp.Create {
+		existing = d.existing(w)
+	}
+	var rec erp.Record
+	if existing != nil {
+		for k, v := range w.Fields {
+			existing[k] = v
+		}
+		rec = existing
+	} else {
+		rec = clone(w.Fields)
+		d.fillKeys(w.Entity, rec)
+		d.records[w.Entity] = append(d.records[w.Entity], rec)
+	}
+	if w.Key != "" {
+		d.byKey[w.Entity+"\x00"+w.Key] = rec
+	}
+	if err := d.log(line{Op: string(w.Op), Entity: w.Entity, Key: w.Key, Fields: fields}); err != nil {
+		return nil, err
+	}
+	return clone(rec), nil
+}
+
+// existing finds the record an Update or Upsert addresses: by the key
+// fields the write sets, else by its idempotency key.
+func (d *Driver) existing(w erp.Write) erp.Record {
+	if obj := d.object(w.Entity); obj != nil {
+		where := erp.Record{}
+		for _, k := range obj.Keys {
+			if v, ok := w.Fields[k]; ok {
+				where[k] = v
+			} else if k != "dataAreaId" {
+				where = nil
+				break
+			}
+		}
+		if len(where) > 0 {
+			if r := d.find(w.Entity, where); r != nil {
+				return r
+			}
+		}
+	}
+	return d.byKey[w.Entity+"\x00"+w.Key]
+}
+
+// FindByKey returns the record written with this idempotency key.
+func (d *Driver) FindByKey(_ context.Context, entity, key string) (erp.Record, bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if r, ok := d.byKey[entity+"\x00"+key]; ok {
+		return clone(r), true, nil
+	}
+	return nil, false, nil
+}
+
+// PostJournal records the header and its lines as one operation.
+func (d *Driver) PostJournal(_ context.Context, j erp.Journal) (erp.Record, []erp.Record, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if r, ok := d.byKey[j.HeaderEntity+"\x00"+j.Key]; ok && j.Key != "" {
+		return clone(r), d.linesOf(j, r), nil // already posted in this run
+	}
+	hf, err := wireFields(j.Header)
+	if err != nil {
+		return nil, nil, &erp.Error{Kind: erp.Permanent, Message: fmt.Sprintf("record: journal %s header: %v", j.Key, err)}
+	}
+	header := clone(j.Header)
+	if j.LinkField != "" && header[j.LinkField] == nil {
+		header[j.LinkField] = d.next(j.HeaderEntity)
+	}
+	d.fillKeys(j.HeaderEntity, header)
+	l := line{Op: "journal", Entity: j.HeaderEntity, Key: j.Key, Fields: hf, LineEntity: j.LineEntity}
+	lines := make([]erp.Record, len(j.Lines))
+	for i, src := range j.Lines {
+		lf, err := wireFields(src)
+		if err != nil {
+			return nil, nil, &erp.Error{Kind: erp.Permanent, Message: fmt.Sprintf("record: journal %s line %d: %v", j.Key, i+1, err)}
+		}
+		l.Lines = append(l.Lines, lf)
+		lines[i] = clone(src)
+		if j.LinkField != "" {
+			lines[i][j.LinkField] = header[j.LinkField]
+		}
+		if obj := d.object(j.LineEntity); obj != nil && lines[i]["LineNumber"] == nil {
+			if _, ok := obj.Field("LineNumber"); ok {
+				lines[i]["LineNumber"] = decimal.NewFromInt(int64(i + 1)) // as the d365fo driver numbers them
+			}
+		}
+		d.fillKeys(j.LineEntity, lines[i])
+	}
+	if err := d.log(l); err != nil {
+		return nil, nil, err
+	}
+	d.records[j.HeaderEntity] = append(d.records[j.HeaderEntity], header)
+	d.records[j.LineEntity] = append(d.records[j.LineEntity], lines...)
+	if j.Key != "" {
+		d.byKey[j.HeaderEntity+"\x00"+j.Key] = header
+	}
+	out := make([]erp.Record, len(lines))
+	for i, r := range lines {
+		out[i] = clone(r)
+	}
+	return clone(header), out, nil
+}
+
+func (d *Driver) linesOf(j erp.Journal, header erp.Record) []erp.Record {
+	var out []erp.Record
+	for _, r := range d.records[j.LineEntity] {
+		if j.LinkField != "" && equal(r[j.LinkField], header[j.LinkField]) {
+			out = append(out, clone(r))
+		}
+	}
+	return out
+}
+
+func (d *Driver) object(entity string) *schema.Object {
+	if d.entities == nil {
+		return nil
+	}
+	return d.entities.Entities[entity]
+}
+
+// fillKeys gives every key field rec leaves out (except dataAreaId) the
+// entity's next generated number; integer keys get the counter itself.
+func (d *Driver) fillKeys(entity string, rec erp.Record) {
+	obj := d.object(entity)
+	if obj == nil {
+		return
+	}
+	for _, k := range obj.Keys {
+		if _, set := rec[k]; set || k == "dataAreaId" {
+			continue
+		}
+		f, _ := obj.Field(k)
+		switch f.Type.Kind {
+		case schema.Int:
+			d.counter[entity]++
+			rec[k] = d.counter[entity]
+		case schema.Decimal:
+			d.counter[entity]++
+			rec[k] = decimal.NewFromInt(d.counter[entity])
+		default:
+			rec[k] = d.next(entity)
+		}
+	}
+}
+
+// next is the entity's next generated number, "LedgerJournalHeaders-000001".
+func (d *Driver) next(entity string) string {
+	d.counter[entity]++
+	return fmt.Sprintf("%s-%06d", entity, d.counter[entity])
+}
+
+func (d *Driver) log(l line) error {
+	data, err := json.Marshal(l)
+	if err != nil {
+		return &erp.Error{Kind: erp.Permanent, Message: "record: encode " + l.Entity + ": " + err.Error(), Err: err}
+	}
+	if _, err := d.w.Write(append(data, '\n')); err != nil {
+		return &erp.Error{Kind: erp.Transient, Message: "record: write log: " + err.Error(), Err: err}
+	}
+	return nil
+}
+
+// wireFields converts field values to their logged JSON form.
+func wireFields(r erp.Record) (map[string]any, error) {
+	out := make(map[string]any, len(r))
+	for k, v := range r {
+		w, err := wire(v)
+		if err != nil {
+			return nil, fmt.Errorf("field %s: %w", k, err)
+		}
+		out[k] = w
+	}
+	return out, nil
+}
+
+func wire(v any) (any, error) {
+	switch v := v.(type) {
+	case nil, string, bool:
+		return v, nil
+	case int:
+		return json.Number(fmt.Sprint(v)), nil
+	case int32:
+		return json.Number(fmt.Sprint(v)), nil
+	case int64:
+		return json.Number(fmt.Sprint(v)), nil
+	case decimal.Decimal:
+		return json.Number(v.String()), nil
+	case time.Time:
+		return v.UTC().Format(time.RFC3339Nano), nil
+	case float32, float64:
+		return nil, fmt.Errorf("floating-point value %v: amounts must be decimal.Decimal", v)
+	}
+	return nil, fmt.Errorf("unsupported value type %T", v)
+}
+
+func clone(r erp.Record) erp.Record {
+	out := make(erp.Record, len(r))
+	for k, v := range r {
+		out[k] = v
+	}
+	return out
+}
