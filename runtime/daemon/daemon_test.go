@@ -35,7 +35,13 @@ type harness struct {
 	flows string
 }
 
-type option func(*Config)
+// setup is what a test may change before the daemon starts.
+type setup struct {
+	Config
+	driverTimeout time.Duration
+}
+
+type option func(*setup)
 
 func start(t *testing.T, opts ...option) *harness {
 	t.Helper()
@@ -49,32 +55,31 @@ func start(t *testing.T, opts ...option) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	drv, err := d365fo.New(d365fo.Config{BaseURL: base, TokenURL: base + "/test/oauth2/token", ClientID: "flowd", ClientSecret: "s3cret",
-		Timeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
 	st, err := store.Open(filepath.Join(dir, "flow.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	cfg := Config{
+	cfg := setup{driverTimeout: 2 * time.Second, Config: Config{
 		Flows:         "../../flows/stripe_d365",
 		Store:         st,
-		ERP:           drv,
 		StripeSecrets: []string{"whsec_old", secret},
 		Retry:         Retry{Base: 5 * time.Millisecond, Max: 50 * time.Millisecond, MaxAttempts: 10, WaitPoll: 20 * time.Millisecond},
 		Grace:         5 * time.Second,
 		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}
+	}}
 	if testing.Verbose() {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	d, err := New(cfg)
+	cfg.ERP, err = d365fo.New(d365fo.Config{BaseURL: base, TokenURL: base + "/test/oauth2/token", ClientID: "flowd", ClientSecret: "s3cret",
+		Timeout: cfg.driverTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(cfg.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,13 +298,22 @@ func TestPermanentFailureIsADeadLetterAndReplays(t *testing.T) {
 	broken := fixture(t, "charge.succeeded.json", func(ev, obj map[string]any) {
 		ev["id"], obj["id"] = "evt_broken", "ch_broken"
 		obj["metadata"] = map[string]any{"order_id": "SO-BROKEN"}
+		obj["customer"] = "cus_broken"
 		obj["amount"] = "lots"
 	})
+	// A charge without a customer cannot become a customer record.
+	h.post(fixture(t, "charge.succeeded.json", func(ev, obj map[string]any) {
+		ev["id"], obj["id"] = "evt_guest", "ch_guest"
+		obj["metadata"] = map[string]any{"order_id": "SO-GUEST"}
+	}))
 	h.post(broken)
 	h.settle(10 * time.Second)
 	dead, err := h.st.Events(context.Background(), store.Filter{Status: store.Dead})
-	if err != nil || len(dead) != 1 {
+	if err != nil || len(dead) != 2 {
 		t.Fatalf("dead letters = %v, %v", dead, err)
+	}
+	if !strings.Contains(dead[1].Error, "CustomerAccount is empty") {
+		t.Errorf("guest charge: %s", dead[1].Error)
 	}
 	if dead[0].Flow != "charge_to_sales_order" || dead[0].Step == 0 || !strings.Contains(dead[0].Error, "amount") || dead[0].PlanVersion == "" {
 		t.Fatalf("dead letter = %+v; want flow, step, plan version and a reason naming the amount", dead[0])
@@ -317,5 +331,73 @@ func TestPermanentFailureIsADeadLetterAndReplays(t *testing.T) {
 	ev, _ := h.st.Event(context.Background(), "evt_broken")
 	if ev.Status != store.Dead || ev.Attempts != 2 {
 		t.Fatalf("after replay: %+v", ev)
+	}
+}
+
+func TestFaultsEndAppliedOnceOrDeadLettered(t *testing.T) {
+	h := start(t, func(s *setup) {
+		s.Retry = Retry{Base: 2 * time.Millisecond, Max: 20 * time.Millisecond, MaxAttempts: 6, WaitPoll: 10 * time.Millisecond}
+		s.driverTimeout = 300 * time.Millisecond
+	})
+	// 20% of ERP requests fail, of every kind the sandbox injects.
+	h.sb.SetFaults(sandbox.Faults{Latency: 0.04, Delay: 20 * time.Millisecond, RateLimit: 0.04, RetryAfter: time.Millisecond,
+		ServerError: 0.04, Timeout: 0.04, LostReply: 0.04})
+	const n = 40
+	for i := range n {
+		if code, body := h.post(charge(t, i)); code != http.StatusOK {
+			t.Fatalf("event %d: HTTP %d %s", i, code, body)
+		}
+	}
+	c := h.settle(60 * time.Second)
+	if c[store.Done]+c[store.Dead] != n {
+		t.Fatalf("statuses = %v: every event must end done or dead", c)
+	}
+	dead, _ := h.st.Events(context.Background(), store.Filter{Status: store.Dead})
+	for _, e := range dead {
+		if e.Error == "" || e.Flow == "" {
+			t.Errorf("dead letter without a reason: %+v", e)
+		}
+	}
+	t.Logf("under faults: %d done, %d dead-lettered", c[store.Done], c[store.Dead])
+
+	// The faults clear; replaying the dead letters applies them.
+	h.sb.SetFaults(sandbox.Faults{})
+	if _, err := h.st.Requeue(context.Background(), 0, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	h.d.sched.requeued()
+	if c := h.settle(30 * time.Second); c[store.Done] != n {
+		t.Fatalf("after replay: %v, want %d done", c, n)
+	}
+	h.exactlyOnce(n)
+}
+
+// exactlyOnce checks that the sandbox holds each event's records once.
+func (h *harness) exactlyOnce(n int) {
+	h.t.Helper()
+	for entity, want := range map[string]int{"SalesOrderHeadersV2": n, "CustomerPaymentJournalHeaders": n, "CustomerPaymentJournalLines": n} {
+		if got := h.count(entity); got != want {
+			h.t.Errorf("%s: %d records, want %d (exactly one per event)", entity, got, want)
+		}
+	}
+	heads, err := h.sb.Records("CustomerPaymentJournalHeaders")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	seen := map[any]bool{}
+	for _, r := range heads {
+		if seen[r["Description"]] {
+			h.t.Errorf("two payment journals hold key %v", r["Description"])
+		}
+		seen[r["Description"]] = true
+	}
+	custs := map[string]bool{}
+	recs, _ := h.sb.Records("CustomersV3")
+	for _, r := range recs {
+		acct := fmt.Sprint(r["CustomerAccount"])
+		if custs[acct] {
+			h.t.Errorf("customer %s created twice", acct)
+		}
+		custs[acct] = true
 	}
 }

@@ -66,10 +66,10 @@ func (m *memERP) Write(_ context.Context, w erp.Write) (erp.Record, error) {
 	return rec, nil
 }
 
-func (m *memERP) FindByKey(_ context.Context, _, key string) (erp.Record, bool, error) {
+func (m *memERP) Find(_ context.Context, w erp.Write) (erp.Record, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	r, ok := m.keys[key]
+	r, ok := m.keys[w.Key]
 	return r, ok, nil
 }
 
@@ -172,14 +172,14 @@ func TestOrderToCash(t *testing.T) {
 		t.Fatalf("result = %+v", res)
 	}
 	cust := m.records["CustomersV3"][0]
-	if cust["CustomerAccount"] != "ST-cus_9s6XKzkNRiz8i3" || cust["OrganizationName"] != "Jenny Rosen" || cust["SalesCurrencyCode"] != "USD" {
+	if cust["CustomerAccount"] != "cus_9s6XKzkNRiz8i3" || cust["OrganizationName"] != "Jenny Rosen" || cust["SalesCurrencyCode"] != "USD" {
 		t.Errorf("customer = %v", cust)
 	}
 	line := m.records["CustomerPaymentJournalLines"][0]
 	if amt, ok := line["CreditAmount"].(decimal.Decimal); !ok || amt.String() != "20" {
 		t.Errorf("CreditAmount = %#v, want decimal 20 (2000 cents)", line["CreditAmount"])
 	}
-	if line["JournalBatchNumber"] != "JB-00001" || line["AccountDisplayValue"] != "ST-cus_9s6XKzkNRiz8i3" {
+	if line["JournalBatchNumber"] != "JB-00001" || line["AccountDisplayValue"] != "cus_9s6XKzkNRiz8i3" {
 		t.Errorf("line = %v", line)
 	}
 	if d, ok := line["TransactionDate"].(time.Time); !ok || d.Format("2006-01-02") == "" {

@@ -124,14 +124,8 @@ func (r *run) ledger(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if r.opts.Settle {
-		if rec, ok, err := d.FindByKey(ctx, entity, key); err != nil {
-			return err
-		} else if ok && j.HeaderEntity == "" {
-			return r.journaled(ctx, key, entity, rec, len(j.Lines), "settled: the ERP already holds it")
-		}
-		// With a header, PostJournal itself completes a half-posted journal.
-	}
+	// PostJournal is idempotent per key: after a crash or a lost answer,
+	// posting again completes or finds what the earlier attempt wrote.
 	header, lines, err := d.PostJournal(ctx, j)
 	if err != nil {
 		return err

@@ -300,6 +300,12 @@ func (r *run) lookup(ctx context.Context, n int, s *step) (bool, error) {
 	// create: the new record satisfies the lookup. Creations of the same
 	// record are serialized, and a create that lost a race finds the
 	// winner's record.
+	for _, w := range s.where {
+		if where[w.name] == "" || where[w.name] == nil {
+			return false, &Error{Class: Dead, Err: fmt.Errorf("lookup %s: %s is empty (%s has no value in this event); refusing to create a record with an empty %s",
+				s.Name, w.name, s.Where[0].Value.Text, w.name)}
+		}
+	}
 	fields, err := r.evalFields(s.miss)
 	if err != nil {
 		return false, err
@@ -359,20 +365,21 @@ func (r *run) write(ctx context.Context, n int, s *step) error {
 	if err != nil {
 		return err
 	}
-	if r.opts.Settle {
-		if rec, ok, err := d.FindByKey(ctx, s.Entity, key); err != nil {
+	w := erp.Write{Op: erp.Op(s.Op), Entity: s.Entity, Key: key, Fields: fields}
+	if r.opts.Settle && w.Op != erp.Update { // an update applied twice is the same update
+		if rec, ok, err := d.Find(ctx, w); err != nil {
 			return err
 		} else if ok {
 			return r.written(ctx, n, s, key, rec, "settled: the ERP already holds it")
 		}
 	}
-	rec, err = d.Write(ctx, erp.Write{Op: erp.Op(s.Op), Entity: s.Entity, Key: key, Fields: fields})
+	rec, err = d.Write(ctx, w)
 	if err != nil {
 		if erp.KindOf(err) != erp.InDoubt {
 			return err
 		}
 		// The request may have landed: ask the ERP before anyone writes again.
-		found, ok, ferr := d.FindByKey(ctx, s.Entity, key)
+		found, ok, ferr := d.Find(ctx, w)
 		if ferr != nil || !ok {
 			return &erp.Error{Kind: erp.Transient, Message: "write in doubt, not found by its key; will retry", Err: err}
 		}

@@ -31,8 +31,8 @@ type Write struct {
 	Op     Op
 	Entity string // entity set, "SalesOrderHeadersV2"
 	// Key is the flow's idempotency key. The driver stores it in the ERP
-	// where the protocol has a place for it (see Anchor), so that FindByKey
-	// can settle a write whose outcome is unknown.
+	// where the protocol has a place for it, so that Find can settle a
+	// write whose outcome is unknown.
 	Key    string
 	Fields Record
 }
@@ -58,11 +58,15 @@ type Driver interface {
 	// Write performs w and returns the record as the ERP stored it
 	// (with generated numbers filled in).
 	Write(ctx context.Context, w Write) (Record, error)
-	// FindByKey returns the record an earlier Write or Journal with this
-	// idempotency key produced, if the ERP holds one: it settles writes in
-	// doubt (a crash or timeout after the request was sent).
-	FindByKey(ctx context.Context, entity, key string) (Record, bool, error)
-	// PostJournal posts j atomically and returns the header and lines as stored.
+	// Find returns the record an earlier attempt of w produced, if the ERP
+	// holds one: it settles writes in doubt (a crash or timeout after the
+	// request was sent). A driver finds it by w's natural key when w sets
+	// one, else by the idempotency key where the ERP stores it.
+	Find(ctx context.Context, w Write) (Record, bool, error)
+	// PostJournal posts j atomically and returns the header and lines as
+	// stored. It is idempotent per j.Key: posting a journal again completes
+	// one that is partly there (its header without lines) and writes
+	// nothing for one that is complete.
 	PostJournal(ctx context.Context, j Journal) (Record, []Record, error)
 }
 
@@ -76,7 +80,7 @@ const (
 	// other 4xx, and answers that break the protocol.
 	Permanent
 	// InDoubt means the request may have been applied: the executor must
-	// settle it with FindByKey before writing again.
+	// settle it with Find before writing again.
 	InDoubt
 )
 

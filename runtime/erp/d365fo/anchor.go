@@ -150,45 +150,26 @@ func (d *Driver) anchor(w erp.Write, obj *schema.Object, fields erp.Record) erro
 	return nil
 }
 
-// FindByKey returns the record a Create, Upsert or PostJournal with this
-// idempotency key wrote: by the anchor field, or by the natural key for a
-// write this process made. For a journal header it also requires the
-// journal's lines, so that a journal whose lines never landed is reported
-// missing and posted again (PostJournal then reuses the header).
-func (d *Driver) FindByKey(ctx context.Context, entity, key string) (erp.Record, bool, error) {
-	rec, found, err := d.findAnchored(ctx, entity, key)
-	if err != nil || !found {
+// Find returns the record an earlier attempt of w wrote: by w's natural
+// key when w sets it, else by the idempotency key in the anchor field.
+func (d *Driver) Find(ctx context.Context, w erp.Write) (erp.Record, bool, error) {
+	obj, err := d.entity(w.Entity)
+	if err != nil {
 		return nil, false, err
 	}
-	if j, ok := d.journals[entity]; ok {
-		obj, err := d.entity(j.Lines)
-		if err != nil {
-			return nil, false, err
-		}
-		lines, err := d.query(ctx, j.Lines, obj, erp.Record{j.Link: rec[j.HeaderLink]}, 1)
-		if err != nil || len(lines) == 0 {
-			return nil, false, err
-		}
+	if nk, ok := naturalKey(obj, d.withCompany(obj, w.Fields)); ok {
+		return d.Lookup(ctx, w.Entity, nk)
 	}
-	return rec, true, nil
+	return d.findAnchored(ctx, w.Entity, w.Key)
 }
 
-// findAnchored looks a key up by the anchor field or a remembered natural key.
+// findAnchored looks a key up by the entity's anchor field.
 func (d *Driver) findAnchored(ctx context.Context, entity, key string) (erp.Record, bool, error) {
 	if _, err := d.entity(entity); err != nil {
 		return nil, false, err
 	}
-	d.mu.Lock()
-	nk, remembered := d.natural[entity+"\x00"+key]
-	d.mu.Unlock()
-	if a, ok := d.anchors[entity]; ok {
-		rec, found, err := d.Lookup(ctx, entity, erp.Record{a.field: a.value(key)})
-		if err != nil || found || !remembered {
-			return rec, found, err
-		}
-	}
-	if remembered {
-		return d.Lookup(ctx, entity, nk)
+	if a, ok := d.anchors[entity]; ok && key != "" {
+		return d.Lookup(ctx, entity, erp.Record{a.field: a.value(key)})
 	}
 	return nil, false, nil
 }

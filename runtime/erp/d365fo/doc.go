@@ -44,18 +44,17 @@
 //
 // (Config.Anchors overrides or adds entries.) The anchor is written on every
 // create that has one, natural key or not, unless the flow set that field
-// itself next to a natural key, so that FindByKey works after a crash. A key
+// itself next to a natural key. A key
 // longer than the field (MaxLength from the schema; else 60 for
 // Description, 20 for the requisition fields and 20 for any other) is
 // stored as "fk-" + the first 16 hex digits of its SHA-256. A create with
 // neither a natural key nor an anchor field is refused (Permanent): nothing
 // could settle it. Updates write no anchor: sending one again is harmless.
 //
-// FindByKey looks the anchor value up (in the company); for a natural-key
-// write without an anchor field it uses the natural key this process
-// remembered when it sent the write. For a journal header it also requires
-// at least one line, so a journal whose lines never landed reads as missing
-// and PostJournal, run again, reuses the header and posts the lines.
+// Find settles a write in doubt, after a crash too: by the write's natural
+// key when it sets one, else by the anchor value (in the company).
+// PostJournal is idempotent by itself: run again, it reuses the anchored
+// header and posts only the lines that are missing.
 //
 // # Journals
 //
@@ -82,7 +81,7 @@
 //     innererror.message.
 //   - InDoubt: a write that was sent in full but whose answer never came
 //     (timeout after sending, connection reset, a reply lost): settle it
-//     with FindByKey.
+//     with Find.
 //
 // The driver does not retry (the executor does), except once after a 401.
 package d365fo

@@ -48,9 +48,6 @@ type Driver struct {
 	now      func() time.Time
 
 	mu sync.Mutex
-	// natural maps entity + "\x00" + key to the natural key of a create this
-	// process sent without an anchor (one entry per such create).
-	natural map[string]erp.Record
 }
 
 var _ erp.Driver = (*Driver)(nil)
@@ -91,7 +88,6 @@ func New(cfg Config) (*Driver, error) {
 		journals: map[string]*schema.Journal{},
 		anchors:  anchors,
 		now:      cfg.Now,
-		natural:  map[string]erp.Record{},
 	}
 	for _, j := range d365fo.WithJournals(cfg.Entities).Journals {
 		d.journals[j.Header] = j
@@ -241,7 +237,7 @@ func (d *Driver) Write(ctx context.Context, w erp.Write) (erp.Record, error) {
 		if nk, ok := naturalKey(obj, fields); ok {
 			existing, found, err = d.Lookup(ctx, w.Entity, nk)
 		} else if w.Key != "" {
-			existing, found, err = d.FindByKey(ctx, w.Entity, w.Key)
+			existing, found, err = d.findAnchored(ctx, w.Entity, w.Key)
 		}
 		if err != nil {
 			return nil, err
@@ -273,13 +269,6 @@ func (d *Driver) withCompany(obj *schema.Object, fields erp.Record) erp.Record {
 func (d *Driver) create(ctx context.Context, w erp.Write, obj *schema.Object, fields erp.Record) (erp.Record, error) {
 	if err := d.anchor(w, obj, fields); err != nil {
 		return nil, err
-	}
-	an, ok := d.anchors[w.Entity]
-	anchored := ok && fields[an.field] == an.value(w.Key)
-	if nk, ok := naturalKey(obj, fields); ok && w.Key != "" && !anchored {
-		d.mu.Lock() // before sending: FindByKey must settle a lost answer
-		d.natural[w.Entity+"\x00"+w.Key] = nk
-		d.mu.Unlock()
 	}
 	what := "POST " + w.Entity
 	body, err := encodeBody(obj, fields)

@@ -1,6 +1,6 @@
 // Package record is an erp.Driver that needs no ERP: it writes every
 // operation it is asked for as one JSON line to an io.Writer and keeps what
-// it "wrote" in memory, so that a later Lookup or FindByKey in the same run
+// it "wrote" in memory, so that a later Lookup or Find in the same run
 // finds it. It is the driver of dry runs, `flowc replay` diffs and tests.
 //
 // Each line is a JSON object with sorted keys:

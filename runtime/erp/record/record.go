@@ -156,11 +156,11 @@ func (d *Driver) existing(w erp.Write) erp.Record {
 	return d.byKey[w.Entity+"\x00"+w.Key]
 }
 
-// FindByKey returns the record written with this idempotency key.
-func (d *Driver) FindByKey(_ context.Context, entity, key string) (erp.Record, bool, error) {
+// Find returns the record an earlier attempt of w wrote in this run.
+func (d *Driver) Find(_ context.Context, w erp.Write) (erp.Record, bool, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if r, ok := d.byKey[entity+"\x00"+key]; ok {
+	if r, ok := d.byKey[w.Entity+"\x00"+w.Key]; ok {
 		return clone(r), true, nil
 	}
 	return nil, false, nil

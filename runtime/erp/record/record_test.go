@@ -67,11 +67,11 @@ func TestReadsWhatItWrote(t *testing.T) {
 	if err != nil || !ok || c["CustomerAccount"] != "US-001" {
 		t.Errorf("Lookup by an equal decimal: %v %v %v", c, ok, err)
 	}
-	so, ok, _ := d.FindByKey(ctx, "SalesOrderHeadersV2", "stripe:ch_1")
+	so, ok, _ := d.Find(ctx, erp.Write{Entity: "SalesOrderHeadersV2", Key: "stripe:ch_1"})
 	if !ok || so["SalesOrderNumber"] != "SalesOrderHeadersV2-000001" || so["SalesOrderName"] != "again" || so["OrderingCustomerAccountNumber"] != "US-001" {
 		t.Errorf("upserted order: %v", so)
 	}
-	h, ok, _ := d.FindByKey(ctx, "LedgerJournalHeaders", "payout:po_1")
+	h, ok, _ := d.Find(ctx, erp.Write{Entity: "LedgerJournalHeaders", Key: "payout:po_1"})
 	if !ok || h["JournalBatchNumber"] != "LedgerJournalHeaders-000001" {
 		t.Errorf("journal header: %v", h)
 	}
@@ -109,7 +109,7 @@ func TestConcurrentWrites(t *testing.T) {
 	}
 	seen := map[any]bool{}
 	for i := range 50 {
-		r, ok, _ := d.FindByKey(context.Background(), "LedgerJournalHeaders", fmt.Sprint("k", i))
+		r, ok, _ := d.Find(context.Background(), erp.Write{Entity: "LedgerJournalHeaders", Key: fmt.Sprint("k", i)})
 		if !ok || seen[r["JournalBatchNumber"]] {
 			t.Fatalf("key k%d: %v (numbers must be distinct)", i, r)
 		}
