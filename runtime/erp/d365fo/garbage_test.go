@@ -66,7 +66,10 @@ func TestGarbageAnswers(t *testing.T) {
 		{"field of the wrong kind", 200, "application/json", `{"value":[{"CreditLimit":"lots"}]}`, lookup, erp.Permanent},
 		{"float where an integer belongs", 200, "application/json", `{"value":[{"PersonAnniversaryYear":1.5}]}`, lookup, erp.Permanent},
 		{"nextLink to another host", 200, "application/json", `{"value":[],"@odata.nextLink":"https://evil.example/data/CustomersV3"}`,
-			func(d *d365fo.Driver) error { _, _, err := d.Find(ctx, erp.Write{Entity: "LedgerJournalHeaders", Key: "k"}); return err }, erp.Permanent},
+			func(d *d365fo.Driver) error {
+				_, _, err := d.Find(ctx, erp.Write{Entity: "LedgerJournalHeaders", Key: "k"})
+				return err
+			}, erp.Permanent},
 		{"created but HTML", 201, "text/html", "<html>ok</html>", create, erp.Permanent},
 		{"created but an array", 201, "application/json", `[]`, create, erp.Permanent},
 		{"400 that is not JSON", 400, "text/plain", "Bad Request", create, erp.Permanent},
