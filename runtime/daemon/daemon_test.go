@@ -401,3 +401,100 @@ func (h *harness) exactlyOnce(n int) {
 		custs[acct] = true
 	}
 }
+
+func TestHotReloadKeepsEveryEventAndRefusesABrokenEdit(t *testing.T) {
+	flows := t.TempDir()
+	for _, f := range []string{"package.flow", "order_to_cash.flow", "refunds.flow", "payouts.flow"} {
+		b, err := os.ReadFile(filepath.Join("../../flows/stripe_d365", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(flows, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := start(t, func(s *setup) { s.Flows, s.Watch = flows, true })
+	v1 := h.d.Version()
+	time.Sleep(100 * time.Millisecond) // let the watcher start
+
+	// Events keep arriving while the flow is edited.
+	stop := make(chan struct{})
+	sent := make(chan int)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-stop:
+				sent <- n
+				return
+			default:
+			}
+			if code, _ := h.post(charge(t, n)); code == http.StatusOK {
+				n++
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	o2c := filepath.Join(flows, "order_to_cash.flow")
+	src, _ := os.ReadFile(o2c)
+	edited := strings.Replace(string(src), `"Stripe " + ch.id + " order "`, `"Card " + ch.id + " order "`, 1)
+	if edited == string(src) {
+		t.Fatal("the edit did not apply")
+	}
+	if err := os.WriteFile(o2c, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	v2 := h.waitVersion(v1)
+
+	// A broken edit keeps the running plan and says why in /readyz.
+	if err := os.WriteFile(o2c, []byte(strings.Replace(edited, "ch.amount", "ch.amout", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for h.d.reloadErr.Load() == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the broken edit was not reported")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if h.d.Version() != v2 {
+		t.Fatalf("a broken edit replaced the plan")
+	}
+	resp, err := http.Get(h.url + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "amout") {
+		t.Fatalf("/readyz = %d %s; want ready, naming the broken field", resp.StatusCode, body)
+	}
+	close(stop)
+	n := <-sent
+	c := h.settle(20 * time.Second)
+	if c[store.Done] != n {
+		t.Fatalf("%d events sent, statuses %v", n, c)
+	}
+	// Every event records the plan it ran on; both plans ran some.
+	evs, _ := h.st.Events(context.Background(), store.Filter{Limit: 1000})
+	versions := map[string]int{}
+	for _, e := range evs {
+		versions[e.PlanVersion]++
+	}
+	if versions[v1] == 0 || versions[v2] == 0 || len(versions) != 2 {
+		t.Fatalf("plan versions of events = %v; want some on %s and some on %s", versions, v1, v2)
+	}
+}
+
+// waitVersion waits until the plan version differs from old.
+func (h *harness) waitVersion(old string) string {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for h.d.Version() == old {
+		if time.Now().After(deadline) {
+			h.t.Fatal("the plan was not reloaded")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return h.d.Version()
+}
