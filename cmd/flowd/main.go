@@ -82,7 +82,10 @@ type options struct {
 }
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "flowd:", err)
 			os.Exit(1)
@@ -90,7 +93,9 @@ func main() {
 	}
 }
 
-func run(args []string, stdout, stderr io.Writer) error {
+// run is flowd with its arguments; it returns when ctx ends (SIGINT or
+// SIGTERM in main) after a graceful shutdown.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o := options{params: params{}}
 	fs := flag.NewFlagSet("flowd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -118,8 +123,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	return start(ctx, o, log, stdout)
 }
 

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the daemon and the test at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestDemo runs the README's main command: every sample event settles,
+// the records land in the sandbox, the forged event is refused, and the
+// daemon keeps running until it is stopped.
+func TestDemo(t *testing.T) {
+	t.Chdir("../..") // the demo runs from the repository root
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"--demo", "--listen", "127.0.0.1:0", "--log-level", "error"}, &out, io.Discard) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(out.String(), "keeps running") {
+		select {
+		case err := <-done:
+			t.Fatalf("flowd --demo returned early: %v\n%s", err, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo did not finish:\n%s", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	got := out.String()
+	for _, want := range []string{"done  6", "dead letters: none", "SalesOrderHeadersV2            4", "LedgerJournalLines             6",
+		"ReturnOrderHeaders             1", "a forged event                           -> HTTP 400"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"--erp", "sap"}, {"extra"}, {"--log-level", "loud"}} {
+		err := run(context.Background(), args, io.Discard, io.Discard)
+		if err == nil {
+			t.Errorf("flowd %v: no error", args)
+		}
+	}
+}
