@@ -25,7 +25,7 @@ const secret = "whsec_test_secret"
 
 // harness is flowd on loopback against the sandbox ERP over HTTP.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	d     *Daemon
 	st    *store.Store
 	sb    *sandbox.Server
@@ -43,7 +43,7 @@ type setup struct {
 
 type option func(*setup)
 
-func start(t *testing.T, opts ...option) *harness {
+func start(t testing.TB, opts ...option) *harness {
 	t.Helper()
 	dir := t.TempDir()
 	sb, err := sandbox.New(sandbox.Config{Path: filepath.Join(dir, "sandbox.db"), ClientID: "flowd", ClientSecret: "s3cret", Tenant: "test"})
@@ -106,7 +106,7 @@ func (h *harness) shutdown() {
 
 // charge is a charge.succeeded event from the real fixture, with an id,
 // customer and order of the test's choosing.
-func charge(t *testing.T, n int) []byte {
+func charge(t testing.TB, n int) []byte {
 	t.Helper()
 	return fixture(t, "charge.succeeded.json", func(ev, obj map[string]any) {
 		ev["id"] = fmt.Sprintf("evt_test_%04d", n)
@@ -117,7 +117,7 @@ func charge(t *testing.T, n int) []byte {
 	})
 }
 
-func fixture(t *testing.T, name string, edit func(ev, obj map[string]any)) []byte {
+func fixture(t testing.TB, name string, edit func(ev, obj map[string]any)) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("../../testdata/stripe/events", name))
 	if err != nil {

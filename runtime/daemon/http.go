@@ -79,7 +79,7 @@ func (d *Daemon) stripeWebhook(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": "webhook verification is not configured"})
 		return
 	}
-	ev, err := stripe.Decode(body)
+	ev, err := stripe.Peek(body)
 	if err != nil {
 		reject(http.StatusBadRequest, "malformed", err.Error())
 		return

@@ -70,6 +70,9 @@ func scanEvent(row interface{ Scan(...any) error }) (*Event, error) {
 	return &e, nil
 }
 
+const insertEventSQL = `INSERT INTO events (id, source, type, received_at, payload, status, updated_at)
+	VALUES (?, ?, ?, ?, ?, 'received', ?) ON CONFLICT (id) DO NOTHING`
+
 // Accept stores an acknowledged event once: it returns true when the event
 // was already stored (a redelivery), and only once the row is durable.
 func (s *Store) Accept(ctx context.Context, source, gatewayID, typ string, payload []byte, received time.Time) (dup bool, err error) {
@@ -78,9 +81,7 @@ func (s *Store) Accept(ctx context.Context, source, gatewayID, typ string, paylo
 		payload = []byte{}
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.Exec(`INSERT INTO events (id, source, type, received_at, payload, status, updated_at)
-			VALUES (?, ?, ?, ?, ?, 'received', ?) ON CONFLICT (id) DO NOTHING`,
-			id, source, typ, nanos(received), payload, nanos(received))
+		res, err := tx.Stmt(s.insertEvent).Exec(id, source, typ, nanos(received), payload, nanos(received))
 		if err != nil {
 			return err
 		}
@@ -304,6 +305,8 @@ func (s *Store) Get(ctx context.Context, key string) (erp.Record, bool, error) {
 	return rec, err == nil, err
 }
 
+const putEffectSQL = `INSERT INTO effects (key, entity, record, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`
+
 // Put records that key produced rec; durable when it returns. A second Put
 // of the same key keeps the first record.
 func (s *Store) Put(ctx context.Context, key, entity string, rec erp.Record) error {
@@ -312,8 +315,7 @@ func (s *Store) Put(ctx context.Context, key, entity string, rec erp.Record) err
 		return fmt.Errorf("store: record of %s: %w", key, err)
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.Exec(`INSERT INTO effects (key, entity, record, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
-			key, entity, string(b), nanos(time.Now()))
+		_, err := tx.Stmt(s.putEffect).Exec(key, entity, string(b), nanos(time.Now()))
 		return err
 	})
 }

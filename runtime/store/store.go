@@ -26,6 +26,8 @@ import (
 type Store struct {
 	db    *sql.DB // readers
 	wdb   *sql.DB // the one writer connection
+	// Statements the hot paths run, prepared once on the writer.
+	insertEvent, putEffect *sql.Stmt
 	ops   chan *op
 	wg    sync.WaitGroup
 	close sync.Once
@@ -69,6 +71,14 @@ func Open(path string) (*Store, error) {
 	}
 	db.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
 	s := &Store{db: db, wdb: wdb, ops: make(chan *op, 4*maxBatch)}
+	if s.insertEvent, err = wdb.Prepare(insertEventSQL); err == nil {
+		s.putEffect, err = wdb.Prepare(putEffectSQL)
+	}
+	if err != nil {
+		db.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	s.wg.Add(1)
 	go s.writer()
 	return s, nil
@@ -129,35 +139,37 @@ func (s *Store) writer() {
 	}
 }
 
-// commit runs a batch in one transaction. An operation that fails rolls
-// back to its savepoint; the others still commit.
+// commit runs a batch in one transaction. Operations do not fail in normal
+// running; when one does, the batch is rolled back and each operation runs
+// in a transaction of its own, so one failure fails only its caller.
 func (s *Store) commit(batch []*op) {
-	errs := make([]error, len(batch))
+	if err := s.run(batch); err == nil || len(batch) == 1 {
+		for _, o := range batch {
+			o.done <- err
+		}
+		return
+	}
+	for _, o := range batch {
+		o.done <- s.run([]*op{o})
+	}
+}
+
+// run runs ops in one transaction.
+func (s *Store) run(ops []*op) error {
 	tx, err := s.wdb.Begin()
-	if err == nil {
-		for i, o := range batch {
-			if _, err := tx.Exec("SAVEPOINT op"); err != nil {
-				errs[i] = err
-				continue
-			}
-			if errs[i] = o.fn(tx); errs[i] != nil {
-				if _, err := tx.Exec("ROLLBACK TO op"); err != nil {
-					errs[i] = errors.Join(errs[i], err)
-				}
-			}
-			if _, err := tx.Exec("RELEASE op"); err != nil && errs[i] == nil {
-				errs[i] = err
-			}
-		}
-		err = tx.Commit()
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
 	}
-	for i, o := range batch {
-		if err != nil {
-			o.done <- fmt.Errorf("store: commit: %w", err)
-		} else {
-			o.done <- errs[i]
+	for _, o := range ops {
+		if err := o.fn(tx); err != nil {
+			tx.Rollback()
+			return err
 		}
 	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
 }
 
 func migrate(db *sql.DB) error {
