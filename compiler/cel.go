@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common"
@@ -45,23 +46,34 @@ type exprCtx struct {
 
 // check type-checks e in sc. extra adds environment options (the ledger's
 // aggregate functions); extraKey identifies them in the environment cache.
+// Checking an expression again in the same scope returns the first result
+// (its diagnostics were reported then).
 func (u *unit) check(f *File, e *ast.Expr, sc *scope, extraKey string, extra ...cel.EnvOption) *checked {
+	k := memoKey{e: e, extra: extraKey, names: sc.size()}
+	if res := sc.recall(k); res != nil {
+		return res
+	}
+	res := u.checkExpr(f, e, sc, extraKey, extra)
+	sc.remember(k, res)
+	return res
+}
+
+// checkExpr checks e in the environment of sc: it parses the text (once per
+// compiler), resolves its names and fields against the scope and the
+// schemas (walk), then type-checks it (once per text and the declarations it
+// uses).
+func (u *unit) checkExpr(f *File, e *ast.Expr, sc *scope, extraKey string, extra []cel.EnvOption) *checked {
 	res := &checked{calls: map[string]bool{}}
-	base, baseKey, err := u.baseEnv()
+	env, declKey, err := u.env(sc, extraKey, extra)
 	if err != nil {
 		u.errorf(f, e, diag.InvalidExpression, "cannot build the expression environment: %v", err)
 		return res
 	}
-	vars, varKey := sc.variables()
-	env, err := u.c.cachedEnv(baseKey+"|"+varKey+"|"+extraKey, func() (*cel.Env, error) {
-		return base.Extend(append(vars, extra...)...)
-	})
-	if err != nil {
-		u.errorf(f, e, diag.InvalidExpression, "cannot build the expression environment: %v", err)
-		return res
+	if u.c.trace != nil {
+		defer func() { u.c.trace(Expression{File: f.Source.Name, Expr: e, Env: env, Type: res.typ}) }()
 	}
 	x := &exprCtx{u: u, f: f, e: e, sc: sc, res: res}
-	parsed, iss := env.Parse(e.Text)
+	parsed, iss := u.c.parse(env, e.Text)
 	if iss != nil && iss.Err() != nil {
 		x.syntaxErrors(iss.Errors())
 		return res
@@ -72,12 +84,13 @@ func (u *unit) check(f *File, e *ast.Expr, sc *scope, extraKey string, extra ...
 	if x.bad {
 		return res
 	}
-	ch, iss := env.Check(parsed)
-	if iss != nil && iss.Err() != nil {
-		x.typeErrors(env, iss.Errors())
+	ch := u.c.check(env, checkKey(declKey, e.Text, res.refs), parsed)
+	res.root, x.info = ch.root, ch.info
+	if ch.iss != nil && ch.iss.Err() != nil {
+		x.typeErrors(env, ch.iss.Errors())
 		return res
 	}
-	res.ok, res.ast, res.typ = true, ch, ch.OutputType()
+	res.ok, res.ast, res.typ = true, ch.ast, ch.ast.OutputType()
 	if res.root.Kind() == celast.LiteralKind {
 		res.literal = res.root.AsLiteral()
 	}
@@ -85,6 +98,31 @@ func (u *unit) check(f *File, e *ast.Expr, sc *scope, extraKey string, extra ...
 	u.info.Types[e] = res.typ
 	u.mu.Unlock()
 	return res
+}
+
+// env returns the environment expressions in sc check in: the package's
+// base environment, the variables of sc and extra. It is built once per
+// distinct set of declarations, and shared by every package with the same
+// connectors. declKey identifies its declarations other than the variables
+// (the base environment and extra).
+func (u *unit) env(sc *scope, extraKey string, extra []cel.EnvOption) (env *cel.Env, declKey string, err error) {
+	size := sc.size()
+	if env, declKey, ok := sc.recallEnv(extraKey, size); ok {
+		return env, declKey, nil
+	}
+	base, baseKey, err := u.baseEnv()
+	if err != nil {
+		return nil, "", err
+	}
+	declKey = baseKey + "|" + extraKey
+	env, err = u.c.cachedEnv(baseKey+"|"+sc.varKey()+"|"+extraKey, func() (*cel.Env, error) {
+		return base.Extend(append(sc.variables(), extra...)...)
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	sc.rememberEnv(extraKey, size, env, declKey)
+	return env, declKey, nil
 }
 
 // pos converts a rune offset inside the expression into a file position.
@@ -271,13 +309,21 @@ func isQualifiedFunctionNamespace(name string) bool {
 // deterministic reports whether a function returns the same result for the
 // same arguments.
 func deterministic(name string) bool {
+	d, ok := determinism()[name]
+	return d || !ok
+}
+
+// determinism maps each stdlib function to whether it is deterministic (as
+// its first documented overload says).
+var determinism = sync.OnceValue(func() map[string]bool {
+	out := map[string]bool{}
 	for _, f := range stdlib.Functions() {
-		if f.Name == name {
-			return f.Deterministic
+		if _, ok := out[f.Name]; !ok {
+			out[f.Name] = f.Deterministic
 		}
 	}
-	return true
-}
+	return out
+})
 
 var (
 	reNoOverload  = regexp.MustCompile(`^found no matching overload for '([^']*)' applied to '\((.*)\)'`)

@@ -39,14 +39,18 @@ type Config struct {
 	Parallelism int
 }
 
-// Compiler compiles flow packages. It caches CEL environments across
-// packages, so one Compiler should serve a whole `flowc check` run. It is safe
-// for concurrent use.
+// Compiler compiles flow packages. It caches CEL environments, parsed and
+// checked expressions across packages (see cache.go), so one Compiler should
+// serve a whole `flowc check` run. It is safe for concurrent use.
 type Compiler struct {
 	cfg Config
 
-	mu   sync.Mutex
-	envs map[string]*envEntry
+	mu      sync.Mutex
+	envs    map[string]*envEntry   // by declarations (see cachedEnv)
+	parsed  map[string]*parseEntry // by expression text (see parse)
+	checked map[string]*checkEntry // by text and declarations used (see check)
+
+	trace func(Expression) // if set, called for every expression checked (see Expressions)
 }
 
 type envEntry struct {
@@ -60,7 +64,7 @@ func New(cfg Config) *Compiler {
 	if cfg.Parallelism <= 0 {
 		cfg.Parallelism = runtime.GOMAXPROCS(0)
 	}
-	return &Compiler{cfg: cfg, envs: map[string]*envEntry{}}
+	return &Compiler{cfg: cfg, envs: map[string]*envEntry{}, parsed: map[string]*parseEntry{}, checked: map[string]*checkEntry{}}
 }
 
 // Info is what the checker learned about a package, keyed by syntax node.

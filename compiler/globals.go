@@ -279,19 +279,6 @@ func (u *unit) baseEnv() (*cel.Env, string, error) {
 	return env, key, err
 }
 
-// cachedEnv builds an environment once per key.
-func (c *Compiler) cachedEnv(key string, build func() (*cel.Env, error)) (*cel.Env, error) {
-	c.mu.Lock()
-	e, ok := c.envs[key]
-	if !ok {
-		e = &envEntry{}
-		c.envs[key] = e
-	}
-	c.mu.Unlock()
-	e.once.Do(func() { e.env, e.err = build() })
-	return e.env, e.err
-}
-
 // applyEnvs checks every env block and applies the selected one.
 func (u *unit) applyEnvs(envs []*ast.Env, files []*File) {
 	selected := u.c.cfg.Env

@@ -2,7 +2,6 @@ package compiler
 
 import (
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/google/cel-go/cel"
@@ -68,6 +67,28 @@ type scope struct {
 	parent *scope
 	names  map[string]*Symbol
 	order  []*Symbol // declaration order, for the CEL environment key
+	// key lists the CEL variables this scope declares, "name:type;" each in
+	// declaration order: its part of the environment key (see varKey).
+	key string
+
+	mu   sync.Mutex
+	memo map[memoKey]*checked // see recall
+	envs map[string]scopeEnv  // by extra key; see recallEnv
+}
+
+// scopeEnv is the CEL environment of a scope in one state.
+type scopeEnv struct {
+	names   int // the size of the scope chain it was built for
+	env     *cel.Env
+	declKey string
+}
+
+// memoKey identifies a check: the expression, the extra environment and
+// how many names the scope chain held.
+type memoKey struct {
+	e     *ast.Expr
+	extra string
+	names int
 }
 
 func newScope(parent *scope) *scope { return &scope{parent: parent, names: map[string]*Symbol{}} }
@@ -89,6 +110,9 @@ func (s *scope) declare(sym *Symbol) *Symbol {
 	}
 	s.names[sym.Name] = sym
 	s.order = append(s.order, sym)
+	if isVariable(sym) {
+		s.key += sym.Name + ":" + sym.Type.String() + ";"
+	}
 	return nil
 }
 
@@ -104,26 +128,81 @@ func (s *scope) allNames() []string {
 	return out
 }
 
-// variables returns the CEL variables of the scope chain, outermost first,
-// and a key that identifies the set (for the environment cache).
-func (s *scope) variables() ([]cel.EnvOption, string) {
-	var chain []*scope
+// size returns how many names the scope chain holds. Names are only ever
+// added, so the size tells the states of a scope apart.
+func (s *scope) size() int {
+	n := 0
 	for sc := s; sc != nil; sc = sc.parent {
-		chain = append(chain, sc)
+		n += len(sc.order)
 	}
+	return n
+}
+
+// recall returns the result of an earlier check of the same expression in
+// the same state of the scope (a journal's key and header fields are
+// checked twice), or nil.
+func (s *scope) recall(k memoKey) *checked {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.memo[k]
+}
+
+// remember records the result of a check for recall.
+func (s *scope) remember(k memoKey, c *checked) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.memo == nil {
+		s.memo = map[memoKey]*checked{}
+	}
+	s.memo[k] = c
+}
+
+// recallEnv returns the environment built for the scope in its current
+// state (size names), if there is one: every expression between two
+// declarations checks in the same environment.
+func (s *scope) recallEnv(extraKey string, size int) (*cel.Env, string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.envs[extraKey]
+	if !ok || e.names != size {
+		return nil, "", false
+	}
+	return e.env, e.declKey, true
+}
+
+// rememberEnv records an environment for recallEnv.
+func (s *scope) rememberEnv(extraKey string, size int, env *cel.Env, declKey string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.envs == nil {
+		s.envs = map[string]scopeEnv{}
+	}
+	s.envs[extraKey] = scopeEnv{names: size, env: env, declKey: declKey}
+}
+
+// isVariable reports whether a symbol is a CEL variable: secrets and
+// connectors are names, never values.
+func isVariable(sym *Symbol) bool { return sym.Kind != SecretSym && sym.Kind != ConnectorSym }
+
+// varKey identifies the CEL variables of the scope chain (for the
+// environment cache): the keys of its scopes, outermost first.
+func (s *scope) varKey() string {
+	if s.parent == nil {
+		return s.key
+	}
+	return s.parent.varKey() + s.key
+}
+
+// variables returns the CEL variables of the scope chain, outermost first.
+func (s *scope) variables() []cel.EnvOption {
 	var opts []cel.EnvOption
-	var key strings.Builder
-	for i := len(chain) - 1; i >= 0; i-- {
-		for _, sym := range chain[i].order {
-			if sym.Kind == SecretSym || sym.Kind == ConnectorSym {
-				continue
-			}
+	if s.parent != nil {
+		opts = s.parent.variables()
+	}
+	for _, sym := range s.order {
+		if isVariable(sym) {
 			opts = append(opts, cel.Variable(sym.Name, celType(sym.Type)))
-			key.WriteString(sym.Name)
-			key.WriteByte(':')
-			key.WriteString(sym.Type.String())
-			key.WriteByte(';')
 		}
 	}
-	return opts, key.String()
+	return opts
 }

@@ -28,13 +28,14 @@ var fileParser = participle.MustBuild[ast.File](
 // diags holds a syntax error; the file is nil only when nothing could be read.
 func ParseFile(name string, src []byte) (*ast.File, diag.List) {
 	source := diag.NewSource(name, src)
-	f, err := fileParser.ParseBytes(name, src)
+	text := string(src) // tokens and expression texts are substrings of it
+	f, err := fileParser.ParseString(name, text)
 	var diags diag.List
 	if err != nil {
 		diags.Add(syntaxError(source, err))
 	}
 	if f != nil {
-		fillText(reflect.ValueOf(f), src)
+		fillText(reflect.ValueOf(f), text)
 	}
 	return f, diags
 }
@@ -65,10 +66,14 @@ func Comments(name string, src []byte) []Comment {
 	}
 }
 
-var exprType = reflect.TypeOf(ast.Expr{})
+var (
+	exprType = reflect.TypeOf(ast.Expr{})
+	spanType = reflect.TypeOf(ast.Span{}) // holds no expression
+)
 
-// fillText sets the Text of every expression from its span.
-func fillText(v reflect.Value, src []byte) {
+// fillText sets the Text of every expression from its span (a substring of
+// src: one copy of the source serves every expression).
+func fillText(v reflect.Value, src string) {
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if !v.IsNil() {
@@ -79,15 +84,19 @@ func fillText(v reflect.Value, src []byte) {
 			fillText(v.Index(i), src)
 		}
 	case reflect.Struct:
-		if v.Type() == exprType {
+		switch v.Type() {
+		case spanType:
+			return
+		case exprType:
 			e := v.Addr().Interface().(*ast.Expr)
 			if s, end := e.Pos.Offset, e.EndPos.Offset; s >= 0 && end <= len(src) && s <= end {
-				e.Text = string(src[s:end])
+				e.Text = src[s:end]
 			}
 			return
 		}
+		t := v.Type()
 		for i := 0; i < v.NumField(); i++ {
-			if v.Type().Field(i).IsExported() {
+			if t.Field(i).IsExported() {
 				fillText(v.Field(i), src)
 			}
 		}
