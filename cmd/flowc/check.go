@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/flowhq/flow/compiler"
 	"github.com/flowhq/flow/compiler/plan"
@@ -111,32 +110,24 @@ func checkPaths(paths []string, cfg compiler.Config) (*checkResult, error) {
 		return nil, err
 	}
 	res := &checkResult{sources: map[string]*diag.Source{}}
-	for _, name := range files {
-		if src, err := os.ReadFile(name); err == nil {
-			res.sources[name] = diag.NewSource(name, src)
+	for _, pkg := range pkgs {
+		for _, f := range pkg.Files {
+			res.sources[f.Source.Name] = f.Source
+		}
+	}
+	for _, name := range files { // files left out of a package for a syntax error
+		if res.sources[name] == nil {
+			if src, err := os.ReadFile(name); err == nil {
+				res.sources[name] = diag.NewSource(name, src)
+			}
 		}
 	}
 	cfg.Connectors = map[string]compiler.ConnectorLoader{}
 	for name, load := range stdlib.Connectors() {
 		cfg.Connectors[name] = load
 	}
-	c := compiler.New(cfg)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	plans := make([]*plan.Plan, len(pkgs))
-	for i, pkg := range pkgs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p, _, d := c.Compile(pkg.Files)
-			mu.Lock()
-			diags = append(diags, d...)
-			mu.Unlock()
-			plans[i] = p
-		}()
-	}
-	wg.Wait()
-	res.diags = diags.Sort()
+	plans, _, more := compiler.New(cfg).CompilePackages(pkgs)
+	res.diags = append(diags, more...).Sort()
 	res.plans = plans
 	return res, nil
 }
