@@ -68,6 +68,9 @@ func (p *printer) lookup(s *ast.Lookup) {
 		return
 	}
 	p.line(head)
+	if len(s.Where) > 0 { // a comment after the where clause stays on its line
+		p.trailing(s.Where[len(s.Where)-1].Value.Expr.End().Offset)
+	}
 	p.indent++
 	miss := "else " + s.Miss.Policy
 	if s.Miss.Wait != "" {
