@@ -44,6 +44,8 @@ Flags:
   --env NAME            the env block whose param values to use
   --param NAME=VALUE    override a param (repeatable)
   --workers N           parallel runs (default 4 per CPU)
+  --lookup-ttl D        how long a record a lookup found is reused before the ERP is asked again;
+                        0 asks every time (default 5m)
   --no-watch            do not reload the plan when a .flow file changes
   --log-format FORMAT   text or json (default: text on a terminal, json otherwise)
   --log-level LEVEL     debug, info, warn or error (default "info")
@@ -78,6 +80,7 @@ type options struct {
 	flows, store, listen, erp, erpURL, sandboxDB, env, logFormat, logLevel string
 	params                                                                 params
 	workers                                                                int
+	lookupTTL                                                              time.Duration
 	noWatch, demo                                                          bool
 }
 
@@ -109,6 +112,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.env, "env", "", "")
 	fs.Var(o.params, "param", "")
 	fs.IntVar(&o.workers, "workers", 0, "")
+	fs.DurationVar(&o.lookupTTL, "lookup-ttl", 5*time.Minute, "")
 	fs.BoolVar(&o.noWatch, "no-watch", false, "")
 	fs.StringVar(&o.logFormat, "log-format", "", "")
 	fs.StringVar(&o.logLevel, "log-level", "info", "")
@@ -164,6 +168,9 @@ func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 		Watch:         !o.noWatch,
 		Logger:        log,
 		Lists:         map[string]engine.Lister{},
+	}
+	if o.lookupTTL > 0 {
+		cfg.Lookups = engine.NewLookupCache(o.lookupTTL, 100_000)
 	}
 	// The daemon instruments the ERP client, so build the driver with a
 	// transport that forwards to it once it exists.

@@ -11,7 +11,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -23,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flowhq/flow/internal/sample"
 	"github.com/flowhq/flow/runtime/gateway/stripe"
 )
 
@@ -32,11 +32,19 @@ func main() {
 	c := flag.Int("c", 64, "concurrent connections")
 	template := flag.String("template", "testdata/stripe/events/charge.succeeded.json", "the event to send, with a fresh id each time")
 	typ := flag.String("type", "", "override the event type (e.g. one no flow handles, to measure ingest alone)")
+	jsonl := flag.String("jsonl", "", "write the events to this file, one per line (for flowc run), instead of sending them")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "Usage: STRIPE_WEBHOOK_SECRET=whsec_... flowload [flags]\n\nSends signed Stripe webhooks to flowd and reports acknowledgements per second, latency and flowd's RSS.\n\nFlags:\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
+	if *jsonl != "" {
+		if err := writeEvents(*jsonl, *template, *typ, *n); err != nil {
+			fmt.Fprintln(os.Stderr, "flowload:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	secret := os.Getenv("STRIPE_WEBHOOK_SECRET")
 	if secret == "" {
 		fmt.Fprintln(os.Stderr, "flowload: STRIPE_WEBHOOK_SECRET must be flowd's webhook secret")
@@ -53,24 +61,10 @@ func run(url, secret, template, typ string, n, conc int) error {
 	if err != nil {
 		return err
 	}
-	var ev map[string]any
-	if err := json.Unmarshal(tmpl, &ev); err != nil {
-		return fmt.Errorf("%s: %w", template, err)
-	}
-	if typ != "" {
-		ev["type"] = typ
-	}
 	// Bodies are built up front, so the figures measure flowd, not this.
-	run := time.Now().UnixNano()
-	bodies := make([][]byte, n)
-	for i := range bodies {
-		ev["id"] = fmt.Sprintf("evt_load_%d_%d", run, i)
-		obj := ev["data"].(map[string]any)["object"].(map[string]any)
-		obj["id"] = fmt.Sprintf("ch_load_%d_%d", run, i)
-		obj["metadata"] = map[string]any{"order_id": fmt.Sprintf("L%d-%d", run%100000, i)}
-		if bodies[i], err = json.Marshal(ev); err != nil {
-			return err
-		}
+	bodies, err := sample.Charges(tmpl, n, fmt.Sprint("load", time.Now().UnixNano()), typ)
+	if err != nil {
+		return err
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}}
 	lat := make([]time.Duration, n)
@@ -111,6 +105,32 @@ func run(url, secret, template, typ string, n, conc int) error {
 		return fmt.Errorf("%d requests failed; the first: %s", failed.Load(), e)
 	}
 	return nil
+}
+
+// writeEvents writes n sample events as JSON lines.
+func writeEvents(path, template, typ string, n int) error {
+	tmpl, err := os.ReadFile(template)
+	if err != nil {
+		return err
+	}
+	bodies, err := sample.Charges(tmpl, n, "run", typ)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	for _, b := range bodies {
+		w.Write(b)
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func post(c *http.Client, url string, body []byte, sig string) (int, error) {

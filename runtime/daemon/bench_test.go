@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -55,4 +56,31 @@ func BenchmarkIngest(b *testing.B) {
 	b.ReportMetric(float64(len(lat))/took.Seconds(), "acks/s")
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// BenchmarkOrderToCashRequests reports the ERP HTTP requests per record
+// the order-to-cash flow writes (token requests and the operations inside
+// a $batch aside: a $batch is one request), over charges from 50
+// customers, through flowd, the F&O driver and the sandbox.
+func BenchmarkOrderToCashRequests(b *testing.B) {
+	h := start(b)
+	n := max(b.N, 200)
+	for i := range n {
+		if code, body := h.post(charge(b, i)); code != http.StatusOK {
+			b.Fatalf("HTTP %d %s", code, body)
+		}
+	}
+	h.settle(5 * time.Minute)
+	requests := 0
+	for kind, c := range h.sb.Requests() {
+		if kind != "POST token" && !strings.HasPrefix(kind, "batch ") {
+			requests += c
+		}
+	}
+	records := 0
+	for _, e := range []string{"CustomersV3", "SalesOrderHeadersV2", "CustomerPaymentJournalHeaders", "CustomerPaymentJournalLines"} {
+		records += h.count(e)
+	}
+	b.ReportMetric(float64(requests)/float64(records), "requests/record")
+	b.ReportMetric(float64(records)/float64(n), "records/event")
 }

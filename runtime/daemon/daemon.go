@@ -38,6 +38,9 @@ type Config struct {
 	StripeSecrets []string
 	// Tolerance is how old a webhook signature may be (default 300 s).
 	Tolerance time.Duration
+	// Lookups caches the records lookups find, across reloads; nil
+	// caches nothing.
+	Lookups *engine.LookupCache
 	// AdminToken, when set, is required as a bearer token on admin routes.
 	AdminToken string
 	Workers    int           // default 4 x GOMAXPROCS
@@ -100,7 +103,7 @@ type loaded struct {
 }
 
 func (d *Daemon) bind(p *engine.Program) *loaded {
-	env := &engine.Env{ERP: map[string]erp.Driver{}, Lists: map[string]engine.Lister{}, Ledger: d.store}
+	env := &engine.Env{ERP: map[string]erp.Driver{}, Lists: map[string]engine.Lister{}, Ledger: d.store, Lookups: d.cfg.Lookups}
 	for _, c := range p.Plan.Connectors {
 		if c.Kind == "erp" {
 			env.ERP[c.Alias] = d.cfg.ERP

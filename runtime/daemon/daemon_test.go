@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowhq/flow/runtime/engine"
 	"github.com/flowhq/flow/runtime/erp/d365fo"
 	"github.com/flowhq/flow/runtime/erp/sandbox"
 	"github.com/flowhq/flow/runtime/gateway/stripe"
@@ -66,6 +67,7 @@ func start(t testing.TB, opts ...option) *harness {
 		StripeSecrets: []string{"whsec_old", secret},
 		Retry:         Retry{Base: 5 * time.Millisecond, Max: 50 * time.Millisecond, MaxAttempts: 10, WaitPoll: 20 * time.Millisecond},
 		Grace:         5 * time.Second,
+		Lookups:       engine.NewLookupCache(time.Minute, 1000),
 		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}}
 	if testing.Verbose() {

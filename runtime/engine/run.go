@@ -46,6 +46,8 @@ type Env struct {
 	Lists   map[string]Lister     // by connector alias
 	Ledger  Ledger
 	Now     func() time.Time
+	// Lookups, when set, caches the records lookups find.
+	Lookups *LookupCache
 	creates keyedMutex
 }
 
@@ -275,11 +277,18 @@ func (r *run) lookup(ctx context.Context, n int, s *step) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	cacheKey := s.Connector + "|" + s.Entity + "|" + describeWhere(where)
+	if rec, ok := r.env.Lookups.get(cacheKey, r.now()); ok {
+		r.bind(s.Name, rec)
+		r.trace(n, s, "found %s %s (cached)", s.Entity, describeWhere(where))
+		return false, nil
+	}
 	rec, found, err := d.Lookup(ctx, s.Entity, where)
 	if err != nil {
 		return false, err
 	}
 	if found {
+		r.env.Lookups.put(cacheKey, rec, r.now())
 		r.bind(s.Name, rec)
 		r.trace(n, s, "found %s %s", s.Entity, describeWhere(where))
 		return false, nil
@@ -313,7 +322,7 @@ func (r *run) lookup(ctx context.Context, n int, s *step) (bool, error) {
 	for k, v := range where {
 		fields[k] = v
 	}
-	unlock := r.env.creates.lock(s.Connector + "|" + s.Entity + "|" + describeWhere(where))
+	unlock := r.env.creates.lock(cacheKey)
 	defer unlock()
 	rec, found, err = d.Lookup(ctx, s.Entity, where)
 	if err != nil {
@@ -334,6 +343,7 @@ func (r *run) lookup(ctx context.Context, n int, s *step) (bool, error) {
 	} else {
 		r.trace(n, s, "found %s %s", s.Entity, describeWhere(where))
 	}
+	r.env.Lookups.put(cacheKey, rec, r.now())
 	r.bind(s.Name, rec)
 	return false, nil
 }

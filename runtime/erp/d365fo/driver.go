@@ -3,6 +3,7 @@ package d365fo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -234,8 +235,14 @@ func (d *Driver) Write(ctx context.Context, w erp.Write) (erp.Record, error) {
 	case erp.Upsert:
 		var existing erp.Record
 		var found bool
-		if nk, ok := naturalKey(obj, fields); ok {
-			existing, found, err = d.Lookup(ctx, w.Entity, nk)
+		if _, ok := naturalKey(obj, fields); ok {
+			// Most upserts create: try that in one request, and update
+			// when F&O says the record already exists.
+			rec, err := d.create(ctx, w, obj, fields)
+			if !alreadyExists(err) {
+				return rec, err
+			}
+			return d.update(ctx, w.Entity, obj, fields)
 		} else if w.Key != "" {
 			existing, found, err = d.findAnchored(ctx, w.Entity, w.Key)
 		}
@@ -251,6 +258,13 @@ func (d *Driver) Write(ctx context.Context, w erp.Write) (erp.Record, error) {
 		return d.update(ctx, w.Entity, obj, fields)
 	}
 	return nil, &erp.Error{Kind: erp.Permanent, Message: fmt.Sprintf("d365fo: unknown write op %q", w.Op)}
+}
+
+// alreadyExists reports F&O's answer to a create of an existing key:
+// "Cannot create a record in <table> (<name>). <key>. The record already exists."
+func alreadyExists(err error) bool {
+	var e *erp.Error
+	return errors.As(err, &e) && e.Kind == erp.Permanent && strings.Contains(e.Message, "The record already exists.")
 }
 
 // withCompany copies fields, adding dataAreaId when the driver has a company.
