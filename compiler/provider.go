@@ -6,6 +6,7 @@ import (
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 
+	"github.com/flowhq/flow/stdlib/jsonval"
 	"github.com/flowhq/flow/stdlib/schema"
 )
 
@@ -61,19 +62,15 @@ func (p *provider) FindStructFieldType(name, field string) (*types.FieldType, bo
 	return &types.FieldType{
 		Type: celType(f.Type),
 		IsSet: func(target any) bool {
-			m, ok := target.(map[string]any)
-			if !ok {
-				return false
-			}
-			v, ok := m[field]
+			v, ok := member(target, field)
 			return ok && v != nil
 		},
 		GetFrom: func(target any) (any, error) {
-			m, ok := target.(map[string]any)
-			if !ok {
+			raw, ok := member(target, field)
+			if !ok && !isObject(target) {
 				return nil, errNotObject
 			}
-			v, err := RuntimeValue(f.Type, m[field])
+			v, err := RuntimeValue(f.Type, raw)
 			if err != nil {
 				return nil, fmt.Errorf("%s.%s: %w", o.ShortName(), field, err)
 			}
@@ -87,6 +84,27 @@ func (p *provider) NewValue(name string, fields map[string]ref.Val) ref.Val {
 		return types.NewErr("%s values cannot be constructed in an expression", name)
 	}
 	return p.Registry.NewValue(name, fields)
+}
+
+// member reads a field of an object value: a lazily decoded payload or a
+// map (an ERP record, a list item).
+func member(target any, field string) (any, bool) {
+	switch t := target.(type) {
+	case *jsonval.Object:
+		return t.Get(field)
+	case map[string]any:
+		v, ok := t[field]
+		return v, ok
+	}
+	return nil, false
+}
+
+func isObject(v any) bool {
+	switch v.(type) {
+	case *jsonval.Object, map[string]any:
+		return true
+	}
+	return false
 }
 
 type constError string

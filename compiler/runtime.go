@@ -11,6 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/flowhq/flow/stdlib"
+	"github.com/flowhq/flow/stdlib/jsonval"
 	"github.com/flowhq/flow/stdlib/schema"
 )
 
@@ -64,6 +65,12 @@ func RuntimeValue(t *schema.Type, v any) (any, error) {
 		case map[string]any:
 			if id, ok := x["id"].(string); ok {
 				return id, nil
+			}
+		case *jsonval.Object:
+			if id, ok := x.Get("id"); ok {
+				if s, ok := id.(string); ok {
+					return s, nil
+				}
 			}
 		}
 	case schema.Int:
@@ -135,6 +142,9 @@ func RuntimeValue(t *schema.Type, v any) (any, error) {
 			return out, nil
 		}
 	case schema.Map:
+		if o, ok := v.(*jsonval.Object); ok {
+			v = o.Map()
+		}
 		switch x := v.(type) {
 		case nil:
 			return map[string]any{}, nil
@@ -153,7 +163,7 @@ func RuntimeValue(t *schema.Type, v any) (any, error) {
 		switch x := v.(type) {
 		case nil:
 			return map[string]any{}, nil
-		case map[string]any:
+		case map[string]any, *jsonval.Object:
 			return x, nil
 		}
 	default: // Any
@@ -184,6 +194,8 @@ func anyValue(v any) any {
 			out[k] = anyValue(e)
 		}
 		return out
+	case *jsonval.Object:
+		return anyValue(x.Map())
 	case decimal.Decimal:
 		return stdlib.Decimal{Decimal: x}
 	}
@@ -249,7 +261,7 @@ func describe(v any) string {
 		return "the number " + string(x)
 	case bool:
 		return "a bool"
-	case map[string]any:
+	case map[string]any, *jsonval.Object:
 		return "an object"
 	case []any:
 		return "a list"

@@ -18,6 +18,7 @@ import (
 	"github.com/flowhq/flow/runtime/engine"
 	"github.com/flowhq/flow/runtime/erp"
 	"github.com/flowhq/flow/runtime/erp/record"
+	"github.com/flowhq/flow/stdlib/jsonval"
 )
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
@@ -102,12 +103,11 @@ type runSummary struct {
 // runEvents runs every event of in through prog with the record driver.
 func runEvents(ctx context.Context, prog *engine.Program, in io.Reader, out io.Writer, stderr io.Writer) (runSummary, error) {
 	var sum runSummary
-	rec := record.New(out, nil)
 	env := &engine.Env{ERP: map[string]erp.Driver{}, Lists: map[string]engine.Lister{}, Ledger: &memLedger{m: map[string]erp.Record{}},
 		Now: func() time.Time { return time.Unix(1<<40, 0) }} // waits never run out in a replay
 	for _, c := range prog.Plan.Connectors {
 		if c.Kind == "erp" {
-			env.ERP[c.Alias] = rec
+			env.ERP[c.Alias] = record.New(out, prog.Connector(c.Alias))
 		}
 	}
 	sc := bufio.NewScanner(in)
@@ -156,24 +156,23 @@ func runEvents(ctx context.Context, prog *engine.Program, in io.Reader, out io.W
 
 // decodeEvent decodes one recorded Stripe event.
 func decodeEvent(b []byte) (*engine.Event, error) {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	var body map[string]any
-	if err := d.Decode(&body); err != nil {
-		return nil, fmt.Errorf("not a JSON event: %v", err)
+	body, err := jsonval.Parse(b)
+	if err != nil {
+		return nil, errors.New("not a JSON object")
 	}
-	if d.More() {
-		return nil, errors.New("more than one JSON value on the line")
-	}
-	id, _ := body["id"].(string)
-	typ, _ := body["type"].(string)
+	idv, _ := body.Get("id")
+	typv, _ := body.Get("type")
+	id, _ := idv.(string)
+	typ, _ := typv.(string)
 	if id == "" || typ == "" {
 		return nil, errors.New("not a Stripe event: no id or type")
 	}
 	var received time.Time
-	if c, ok := body["created"].(json.Number); ok {
-		if n, err := c.Int64(); err == nil {
-			received = time.Unix(n, 0).UTC()
+	if c, ok := body.Get("created"); ok {
+		if n, ok := c.(json.Number); ok {
+			if secs, err := n.Int64(); err == nil {
+				received = time.Unix(secs, 0).UTC()
+			}
 		}
 	}
 	return &engine.Event{ID: id, Source: "stripe", Type: typ, Received: received, Body: body}, nil

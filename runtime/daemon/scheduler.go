@@ -3,7 +3,6 @@ package daemon
 import (
 	"container/heap"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/flowhq/flow/runtime/engine"
 	"github.com/flowhq/flow/runtime/store"
+	"github.com/flowhq/flow/stdlib/jsonval"
 )
 
 // Retry policy: exponential backoff with full jitter.
@@ -355,17 +355,8 @@ func minTime(a, b time.Time) time.Time {
 	return a
 }
 
-func decodeBody(payload []byte) (map[string]any, error) {
-	var body map[string]any
-	d := json.NewDecoder(bytesReader(payload))
-	d.UseNumber()
-	if err := d.Decode(&body); err != nil {
-		return nil, err
-	}
-	if body == nil {
-		return nil, errors.New("null")
-	}
-	return body, nil
+func decodeBody(payload []byte) (*jsonval.Object, error) {
+	return jsonval.Parse(payload)
 }
 
 // laneHeap orders lanes by when their head is due.

@@ -96,6 +96,9 @@ func (p *Program) Flow(name string) *Flow {
 	return nil
 }
 
+// Connector returns the schema of the connector imported as alias.
+func (p *Program) Connector(alias string) *schema.Connector { return p.conns[alias] }
+
 // Version is the plan's version.
 func (p *Program) Version() string { return p.Plan.Version }
 

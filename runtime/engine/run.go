@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,7 +24,9 @@ type Event struct {
 	Source   string         // connector name, "stripe"
 	Type     string         // "charge.succeeded"
 	Received time.Time      // when flow acknowledged it
-	Body     map[string]any // the decoded payload, numbers as json.Number
+	// Body is the payload: a *jsonval.Object (decoded as expressions read
+	// it) or a map[string]any with numbers as json.Number.
+	Body any
 }
 
 // Ledger is the idempotency ledger: idempotency key -> the record the write
@@ -433,8 +436,13 @@ func describeWhere(w erp.Record) string {
 	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		b, _ := json.Marshal(w[k])
-		parts[i] = k + "=" + string(b)
+		switch v := w[k].(type) {
+		case string:
+			parts[i] = k + "=" + strconv.Quote(v)
+		default:
+			b, _ := json.Marshal(v)
+			parts[i] = k + "=" + string(b)
+		}
 	}
 	return "where " + strings.Join(parts, " and ")
 }

@@ -21,6 +21,12 @@ type Driver struct {
 	mu      sync.Mutex
 	w       io.Writer
 	records map[string][]erp.Record // by entity, in write order
+	// index finds records by one field's value: entity -> field + "\x00"
+	// + the value's indexKey -> records that held that value (matches
+	// re-checks, as a record's fields may have changed since). A field is
+	// indexed from the first lookup by it on.
+	index   map[string]map[string][]erp.Record
+	indexed map[string]map[string]bool // entity -> fields in index
 	byKey   map[string]erp.Record   // entity + "\x00" + idempotency key
 	counter map[string]int64        // by entity
 }
@@ -35,6 +41,8 @@ func New(w io.Writer, entities *schema.Connector) *Driver {
 		entities: entities,
 		w:        w,
 		records:  map[string][]erp.Record{},
+		index:    map[string]map[string][]erp.Record{},
+		indexed:  map[string]map[string]bool{},
 		byKey:    map[string]erp.Record{},
 		counter:  map[string]int64{},
 	}
@@ -62,10 +70,17 @@ func (d *Driver) Lookup(_ context.Context, entity string, where erp.Record) (erp
 
 // find returns the stored record matching where, or nil.
 func (d *Driver) find(entity string, where erp.Record) erp.Record {
-	for _, r := range d.records[entity] {
-		if matches(r, where) {
-			return r
+	for field, v := range where { // any one field narrows the search
+		d.indexField(entity, field)
+		for _, r := range d.index[entity][field+"\x00"+indexKey(v)] {
+			if matches(r, where) {
+				return r
+			}
 		}
+		return nil
+	}
+	if rs := d.records[entity]; len(rs) > 0 {
+		return rs[0]
 	}
 	return nil
 }
@@ -119,11 +134,13 @@ func (d *Driver) Write(_ context.Context, w erp.Write) (erp.Record, error) {
 		for k, v := range w.Fields {
 			existing[k] = v
 		}
+		d.add(w.Entity, existing, w.Fields)
 		rec = existing
 	} else {
 		rec = clone(w.Fields)
 		d.fillKeys(w.Entity, rec)
 		d.records[w.Entity] = append(d.records[w.Entity], rec)
+		d.add(w.Entity, rec, rec)
 	}
 	if w.Key != "" {
 		d.byKey[w.Entity+"\x00"+w.Key] = rec
@@ -205,7 +222,11 @@ func (d *Driver) PostJournal(_ context.Context, j erp.Journal) (erp.Record, []er
 		return nil, nil, err
 	}
 	d.records[j.HeaderEntity] = append(d.records[j.HeaderEntity], header)
+	d.add(j.HeaderEntity, header, header)
 	d.records[j.LineEntity] = append(d.records[j.LineEntity], lines...)
+	for _, l := range lines {
+		d.add(j.LineEntity, l, l)
+	}
 	if j.Key != "" {
 		d.byKey[j.HeaderEntity+"\x00"+j.Key] = header
 	}
@@ -218,8 +239,12 @@ func (d *Driver) PostJournal(_ context.Context, j erp.Journal) (erp.Record, []er
 
 func (d *Driver) linesOf(j erp.Journal, header erp.Record) []erp.Record {
 	var out []erp.Record
-	for _, r := range d.records[j.LineEntity] {
-		if j.LinkField != "" && equal(r[j.LinkField], header[j.LinkField]) {
+	if j.LinkField == "" {
+		return nil
+	}
+	d.indexField(j.LineEntity, j.LinkField)
+	for _, r := range d.index[j.LineEntity][j.LinkField+"\x00"+indexKey(header[j.LinkField])] {
+		if equal(r[j.LinkField], header[j.LinkField]) {
 			out = append(out, clone(r))
 		}
 	}
@@ -306,6 +331,49 @@ func wire(v any) (any, error) {
 		return nil, fmt.Errorf("floating-point value %v: amounts must be decimal.Decimal", v)
 	}
 	return nil, fmt.Errorf("unsupported value type %T", v)
+}
+
+// add indexes rec under the values of those of fields that are indexed.
+func (d *Driver) add(entity string, rec, fields erp.Record) {
+	for k := range d.indexed[entity] {
+		if v, ok := fields[k]; ok {
+			key := k + "\x00" + indexKey(v)
+			d.index[entity][key] = append(d.index[entity][key], rec)
+		}
+	}
+}
+
+// indexField indexes field of entity's records, once.
+func (d *Driver) indexField(entity, field string) {
+	if d.indexed[entity][field] {
+		return
+	}
+	if d.indexed[entity] == nil {
+		d.indexed[entity] = map[string]bool{}
+		d.index[entity] = map[string][]erp.Record{}
+	}
+	d.indexed[entity][field] = true
+	for _, r := range d.records[entity] {
+		if v, ok := r[field]; ok {
+			key := field + "\x00" + indexKey(v)
+			d.index[entity][key] = append(d.index[entity][key], r)
+		}
+	}
+}
+
+// indexKey is a value's form in the index: values that are equal (see
+// equal) have the same key.
+func indexKey(v any) string {
+	x, err := wire(v)
+	if err != nil {
+		return fmt.Sprintf("?%T", v)
+	}
+	if n, ok := x.(json.Number); ok {
+		if d, err := decimal.NewFromString(string(n)); err == nil {
+			return "n" + d.String()
+		}
+	}
+	return fmt.Sprintf("%T:%v", x, x)
 }
 
 func clone(r erp.Record) erp.Record {
