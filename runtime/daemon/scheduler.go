@@ -285,7 +285,7 @@ func (d *Daemon) process(ctx context.Context, ev *store.Event) (time.Time, bool)
 	for _, f := range flows {
 		flog := log.With("flow", f.Plan.Name)
 		start := time.Now()
-		res, err := f.Run(ctx, cur.env, in, engine.Options{Settle: attempt > 1})
+		res, err := f.Run(ctx, cur.env, in, engine.Options{Settle: attempt > 1, Trace: true})
 		d.metrics.observeRun(f.Plan.Name, time.Since(start), res, err)
 		for _, t := range res.Trace {
 			out.Trail = append(out.Trail, store.Step{At: time.Now(), Flow: f.Plan.Name, Step: t.Step, Kind: t.Kind, Detail: t.Detail})

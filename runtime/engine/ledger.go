@@ -87,7 +87,9 @@ func (r *run) ledger(ctx context.Context) error {
 		return Transient(err)
 	} else if ok {
 		r.res.Reused++
-		r.res.Trace = append(r.res.Trace, Trace{Kind: "journal", At: l.plan.Journal.Key.At, Detail: fmt.Sprintf("journal key %q: already posted", key)})
+		if r.opts.Trace {
+			r.res.Trace = append(r.res.Trace, Trace{Kind: "journal", At: l.plan.Journal.Key.At, Detail: fmt.Sprintf("journal key %q: already posted", key)})
+		}
 		return nil
 	}
 	items, err := r.items(ctx)
@@ -138,8 +140,10 @@ func (r *run) journaled(ctx context.Context, key, entity string, rec erp.Record,
 	if err := r.env.Ledger.Put(ctx, key, entity, rec); err != nil {
 		return Transient(err)
 	}
-	r.res.Trace = append(r.res.Trace, Trace{Kind: "journal", At: r.f.ledger.plan.Journal.Key.At,
-		Detail: fmt.Sprintf("journal key %q: %s, %d lines", key, how, lines)})
+	if r.opts.Trace {
+		r.res.Trace = append(r.res.Trace, Trace{Kind: "journal", At: r.f.ledger.plan.Journal.Key.At,
+			Detail: fmt.Sprintf("journal key %q: %s, %d lines", key, how, lines)})
+	}
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/interpreter"
 
 	"github.com/flowhq/flow/compiler"
 	"github.com/flowhq/flow/compiler/plan"
@@ -31,12 +32,13 @@ type Program struct {
 
 // Flow is one executable flow or ledger.
 type Flow struct {
-	Plan    *plan.Flow
-	prog    *Program
-	orderBy cel.Program
-	globals map[string]any // params and tables
-	steps   []*step
-	ledger  *ledger
+	Plan       *plan.Flow
+	prog       *Program
+	orderBy    cel.Program
+	globals    map[string]any // params and tables
+	globalsAct interpreter.Activation
+	steps      []*step
+	ledger     *ledger
 }
 
 type step struct {
@@ -151,6 +153,9 @@ func (p *Program) build(pf *plan.Flow, env *cel.Env) (*Flow, error) {
 		f.ledger, err = p.buildLedger(pf.Ledger, compile, fields)
 	}
 	if err != nil {
+		return nil, err
+	}
+	if f.globalsAct, err = interpreter.NewActivation(f.globals); err != nil {
 		return nil, err
 	}
 	return f, nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/interpreter"
 
 	"github.com/flowhq/flow/compiler/plan"
 	"github.com/flowhq/flow/runtime/erp"
@@ -20,10 +21,10 @@ import (
 
 // Event is a gateway event to run flows on.
 type Event struct {
-	ID       string         // the gateway's event id, "evt_..."
-	Source   string         // connector name, "stripe"
-	Type     string         // "charge.succeeded"
-	Received time.Time      // when flow acknowledged it
+	ID       string    // the gateway's event id, "evt_..."
+	Source   string    // connector name, "stripe"
+	Type     string    // "charge.succeeded"
+	Received time.Time // when flow acknowledged it
 	// Body is the payload: a *jsonval.Object (decoded as expressions read
 	// it) or a map[string]any with numbers as json.Number.
 	Body any
@@ -45,10 +46,10 @@ type Lister interface {
 // Env is what runs share: the drivers, the ledger, and whether writes must
 // be settled first.
 type Env struct {
-	ERP     map[string]erp.Driver // by connector alias
-	Lists   map[string]Lister     // by connector alias
-	Ledger  Ledger
-	Now     func() time.Time
+	ERP    map[string]erp.Driver // by connector alias
+	Lists  map[string]Lister     // by connector alias
+	Ledger Ledger
+	Now    func() time.Time
 	// Lookups, when set, caches the records lookups find.
 	Lookups *LookupCache
 	creates keyedMutex
@@ -60,6 +61,9 @@ type Options struct {
 	// without its outcome being recorded (a crash, a timeout): every write
 	// not in the ledger is first looked up by its key.
 	Settle bool
+	// Trace records what each step did in Result.Trace (flowd keeps it as
+	// the event's audit trail; a bulk replay may do without).
+	Trace bool
 }
 
 // Status is how a run ended.
@@ -122,8 +126,7 @@ func (f *Flow) OrderKey(ev *Event) (string, error) {
 	if f.orderBy == nil {
 		return "", nil
 	}
-	vars := f.vars(ev)
-	v, _, err := f.orderBy.Eval(vars)
+	v, _, err := f.orderBy.Eval(f.activation(f.vars(ev)))
 	if err != nil {
 		return "", fmt.Errorf("%s: order by: %w", f.Plan.OrderBy.At, err)
 	}
@@ -131,12 +134,16 @@ func (f *Flow) OrderKey(ev *Event) (string, error) {
 }
 
 func (f *Flow) vars(ev *Event) map[string]any {
-	vars := make(map[string]any, len(f.globals)+len(f.Plan.Vars))
-	for k, v := range f.globals {
-		vars[k] = v
-	}
+	vars := make(map[string]any, len(f.Plan.Vars)+2)
 	vars[f.Plan.Trigger.Var] = ev.Body
 	return vars
+}
+
+// activation is what expressions of a run read: the run's variables over
+// the flow's params and tables (built once per flow).
+func (f *Flow) activation(vars map[string]any) interpreter.Activation {
+	child, _ := interpreter.NewActivation(vars)
+	return interpreter.NewHierarchicalActivation(f.globalsAct, child)
 }
 
 // run is one flow over one event.
@@ -145,13 +152,15 @@ type run struct {
 	env  *Env
 	opts Options
 	ev   *Event
-	vars map[string]any
+	vars map[string]any // the run's variables; act reads them, then the globals
+	act  interpreter.Activation
 	res  Result
 }
 
 // Run runs the flow over ev.
 func (f *Flow) Run(ctx context.Context, env *Env, ev *Event, opts Options) (Result, error) {
 	r := &run{f: f, env: env, opts: opts, ev: ev, vars: f.vars(ev)}
+	r.act = f.activation(r.vars)
 	for i, s := range f.steps {
 		stop, err := r.step(ctx, i+1, s)
 		if err != nil {
@@ -212,13 +221,16 @@ func isTransient(err error) bool {
 }
 
 func (r *run) trace(n int, s *step, format string, args ...any) {
+	if !r.opts.Trace {
+		return
+	}
 	r.res.Trace = append(r.res.Trace, Trace{Step: n, Kind: s.Kind, At: s.At, Detail: fmt.Sprintf(format, args...)})
 }
 
 // eval evaluates p; a CEL error is permanent (the same event fails the same
 // way every time).
 func (r *run) eval(p cel.Program, at string) (ref.Val, error) {
-	v, _, err := p.Eval(r.vars)
+	v, _, err := p.Eval(r.act)
 	if err != nil {
 		return nil, &Error{Class: Dead, Err: fmt.Errorf("%s: %w", at, err)}
 	}

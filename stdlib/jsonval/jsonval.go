@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
@@ -36,7 +37,10 @@ var ErrSyntax = errors.New("jsonval: not a JSON object")
 // copied: the caller must not change it afterwards.
 func Parse(raw []byte) (*Object, error) {
 	start := skipSpace(raw, 0)
-	o, err := object(raw[start:])
+	p := parsers.Get().(*parser)
+	o, err := p.object(raw[start:])
+	p.scratch = p.scratch[:0]
+	parsers.Put(p)
 	if err != nil {
 		return nil, err
 	}
@@ -46,9 +50,22 @@ func Parse(raw []byte) (*Object, error) {
 	return o, nil
 }
 
+// parser holds the members of the objects being indexed, innermost last:
+// each object copies its own out when it ends, so it allocates exactly once.
+type parser struct{ scratch []member }
+
+var parsers = sync.Pool{New: func() any { return &parser{scratch: make([]member, 0, 256)} }}
+
 // object indexes (and validates) the JSON object at the start of raw,
 // after optional white space; raw may continue after it.
 func object(raw []byte) (*Object, error) {
+	var p parser
+	return p.object(raw)
+}
+
+func (p *parser) object(raw []byte) (*Object, error) {
+	base := len(p.scratch)
+	defer func() { p.scratch = p.scratch[:base] }()
 	i := skipSpace(raw, 0)
 	if i >= len(raw) || raw[i] != '{' {
 		return nil, ErrSyntax
@@ -79,20 +96,21 @@ func object(raw []byte) (*Object, error) {
 		if i < len(raw) && raw[i] == '{' {
 			// Index nested objects now: each is then found in one pass
 			// however often expressions read it.
-			if sub, err = object(raw[i:]); err != nil {
+			if sub, err = p.object(raw[i:]); err != nil {
 				return nil, err
 			}
 			vend = i + len(sub.raw)
 		} else if vend = validValue(raw, i); vend < 0 {
 			return nil, ErrSyntax
 		}
-		o.members = append(o.members, member{name: name, val: raw[i:vend], obj: sub})
+		p.scratch = append(p.scratch, member{name: name, val: raw[i:vend], obj: sub})
 		i = skipSpace(raw, vend)
 		if i >= len(raw) {
 			return nil, ErrSyntax
 		}
 		if raw[i] == '}' {
 			o.raw = raw[start : i+1]
+			o.members = append(make([]member, 0, len(p.scratch)-base), p.scratch[base:]...)
 			return o, nil
 		}
 		if raw[i] != ',' {

@@ -29,6 +29,7 @@ type Driver struct {
 	indexed map[string]map[string]bool // entity -> fields in index
 	byKey   map[string]erp.Record   // entity + "\x00" + idempotency key
 	counter map[string]int64        // by entity
+	buf     []byte                  // the log line being written
 }
 
 var _ erp.Driver = (*Driver)(nil)
@@ -148,7 +149,7 @@ func (d *Driver) Write(_ context.Context, w erp.Write) (erp.Record, error) {
 	if err := d.log(line{Op: string(w.Op), Entity: w.Entity, Key: w.Key, Fields: fields}); err != nil {
 		return nil, err
 	}
-	return clone(rec), nil
+	return rec, nil // the caller only reads it
 }
 
 // existing finds the record an Update or Upsert addresses: by the key
@@ -290,11 +291,12 @@ func (d *Driver) next(entity string) string {
 }
 
 func (d *Driver) log(l line) error {
-	data, err := json.Marshal(l)
+	data, err := appendLine(d.buf[:0], l)
 	if err != nil {
 		return &erp.Error{Kind: erp.Permanent, Message: "record: encode " + l.Entity + ": " + err.Error(), Err: err}
 	}
-	if _, err := d.w.Write(append(data, '\n')); err != nil {
+	d.buf = append(data, '\n')
+	if _, err := d.w.Write(d.buf); err != nil {
 		return &erp.Error{Kind: erp.Transient, Message: "record: write log: " + err.Error(), Err: err}
 	}
 	return nil
