@@ -36,7 +36,9 @@ func TestDemo(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"--demo", "--listen", "127.0.0.1:0", "--log-level", "error"}, &out, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"--demo", "--listen", "127.0.0.1:0", "--log-level", "error"}, &out, io.Discard)
+	}()
 	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(out.String(), "keeps running") {
 		select {

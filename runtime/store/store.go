@@ -24,15 +24,15 @@ import (
 
 // Store is an open database. It is safe for concurrent use.
 type Store struct {
-	db    *sql.DB // readers
-	wdb   *sql.DB // the one writer connection
+	db  *sql.DB // readers
+	wdb *sql.DB // the one writer connection
 	// Statements the hot paths run, prepared once on the writer.
 	insertEvent, putEffect *sql.Stmt
-	ops   chan *op
-	wg    sync.WaitGroup
-	close sync.Once
-	mu    sync.RWMutex // held for reading while ops are sent; Close takes it
-	done  bool
+	ops                    chan *op
+	wg                     sync.WaitGroup
+	close                  sync.Once
+	mu                     sync.RWMutex // held for reading while ops are sent; Close takes it
+	done                   bool
 }
 
 // ErrClosed is returned by calls made after Close.

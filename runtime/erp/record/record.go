@@ -27,9 +27,9 @@ type Driver struct {
 	// indexed from the first lookup by it on.
 	index   map[string]map[string][]erp.Record
 	indexed map[string]map[string]bool // entity -> fields in index
-	byKey   map[string]erp.Record   // entity + "\x00" + idempotency key
-	counter map[string]int64        // by entity
-	buf     []byte                  // the log line being written
+	byKey   map[string]erp.Record      // entity + "\x00" + idempotency key
+	counter map[string]int64           // by entity
+	buf     []byte                     // the log line being written
 }
 
 var _ erp.Driver = (*Driver)(nil)
