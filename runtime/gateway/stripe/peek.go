@@ -1,11 +1,11 @@
 package stripe
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
+
+	"github.com/flowhq/flow/stdlib/jsonval"
 )
 
 // Head is what acknowledging a webhook needs of an event: its id and type.
@@ -15,8 +15,8 @@ type Head struct {
 }
 
 // Peek accepts exactly the bodies Decode accepts (FuzzPeekAgreesWithDecode
-// holds it to that) but decodes only the envelope's fields, leaving
-// data.object's values raw: the ingest path acknowledges with Peek and the
+// holds it to that) but only indexes the JSON (jsonval) and reads the
+// envelope's fields: the ingest path acknowledges with Peek and the
 // executor decodes the event when it runs.
 func Peek(payload []byte) (Head, error) {
 	h, err := peek(payload)
@@ -27,69 +27,67 @@ func Peek(payload []byte) (Head, error) {
 }
 
 func peek(payload []byte) (Head, error) {
-	var env map[string]json.RawMessage
-	if err := decodeJSON(payload, &env); err != nil {
+	env, err := jsonval.Parse(payload)
+	if err != nil {
 		return Head{}, err
 	}
-	if env == nil {
-		return Head{}, fmt.Errorf("not an object")
-	}
-	id, err := rawString(env, "id", true)
+	id, err := field[string](env, "id", true)
 	if err != nil {
 		return Head{}, err
 	}
 	if !strings.HasPrefix(id, "evt_") {
 		return Head{}, fmt.Errorf("id %q does not start with evt_", id)
 	}
-	typ, err := rawString(env, "type", true)
+	typ, err := field[string](env, "type", true)
 	if err != nil {
 		return Head{}, err
 	}
 	for _, k := range []string{"api_version", "account"} {
-		if _, err := rawString(env, k, false); err != nil {
+		if _, err := field[string](env, k, false); err != nil {
 			return Head{}, err
 		}
 	}
-	created := bytes.TrimSpace(env["created"])
-	if len(created) == 0 || created[0] == '"' || created[0] == '{' || created[0] == '[' || string(created) == "null" ||
-		string(created) == "true" || string(created) == "false" {
-		return Head{}, fmt.Errorf("created is missing or not a number")
+	created, err := field[json.Number](env, "created", true)
+	if err != nil {
+		return Head{}, err
 	}
-	if _, err := strconv.ParseInt(string(created), 10, 64); err != nil {
+	if _, err := created.Int64(); err != nil {
 		return Head{}, fmt.Errorf("created %s is not an integer", created)
 	}
-	if lm := bytes.TrimSpace(env["livemode"]); len(lm) > 0 && string(lm) != "null" && string(lm) != "true" && string(lm) != "false" {
-		return Head{}, fmt.Errorf("livemode is not a boolean")
+	if _, err := field[bool](env, "livemode", false); err != nil {
+		return Head{}, err
 	}
-	var data map[string]json.RawMessage
-	if raw := env["data"]; len(raw) == 0 || json.Unmarshal(raw, &data) != nil || data == nil {
+	data, err := field[*jsonval.Object](env, "data", true)
+	if err != nil {
 		return Head{}, fmt.Errorf("data.object is missing or not an object")
 	}
-	var obj map[string]json.RawMessage
-	if raw := data["object"]; len(raw) == 0 || json.Unmarshal(raw, &obj) != nil || obj == nil {
+	obj, err := field[*jsonval.Object](data, "object", true)
+	if err != nil {
 		return Head{}, fmt.Errorf("data.object is missing or not an object")
 	}
-	if _, err := rawString(obj, "id", false); err != nil {
+	if _, err := field[string](obj, "id", false); err != nil {
 		return Head{}, fmt.Errorf("data.object: %v", err)
 	}
 	return Head{ID: id, Type: typ}, nil
 }
 
-// rawString is str for undecoded values.
-func rawString(m map[string]json.RawMessage, key string, required bool) (string, error) {
-	raw := bytes.TrimSpace(m[key])
-	if len(raw) == 0 || string(raw) == "null" {
+// field reads o[key] as a T. A missing or null value is T's zero value
+// unless required, when it is an error, as is an empty required string.
+func field[T any](o *jsonval.Object, key string, required bool) (T, error) {
+	var zero T
+	v, ok := o.Get(key)
+	if !ok || v == nil {
 		if required {
-			return "", fmt.Errorf("%s is missing", key)
+			return zero, fmt.Errorf("%s is missing", key)
 		}
-		return "", nil
+		return zero, nil
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", fmt.Errorf("%s is not a string", key)
+	t, ok := v.(T)
+	if !ok {
+		return zero, fmt.Errorf("%s has the wrong kind", key)
 	}
-	if required && s == "" {
-		return "", fmt.Errorf("%s is empty", key)
+	if s, isString := v.(string); isString && required && s == "" {
+		return zero, fmt.Errorf("%s is empty", key)
 	}
-	return s, nil
+	return t, nil
 }
