@@ -165,6 +165,18 @@ func (h *harness) postWith(body []byte, contentType, signature string) (int, str
 	return resp.StatusCode, string(b)
 }
 
+// get returns the body of a GET of path.
+func (h *harness) get(path string) string {
+	h.t.Helper()
+	resp, err := http.Get(h.url + path)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
 // settle waits until no event has work left that could run soon.
 func (h *harness) settle(timeout time.Duration) map[store.Status]int {
 	h.t.Helper()
@@ -224,6 +236,15 @@ func TestChargesBecomeSalesOrdersOnce(t *testing.T) {
 	for _, r := range recs {
 		if fmt.Sprint(r["CreditAmount"]) != "20" || r["CurrencyCode"] != "USD" {
 			t.Fatalf("payment line = %v; want CreditAmount 20 USD (2000 minor units)", r)
+		}
+	}
+	metrics := h.get("/metrics")
+	for _, want := range []string{`flow_flow_runs_total{flow="charge_to_sales_order",result="done"} 20`,
+		`flow_step_seconds_count{flow="charge_to_sales_order",kind="write"} 60`,
+		`flow_events_accepted_total{source="stripe"} 20`, `flow_events_duplicate_total{source="stripe"} 5`,
+		`flow_plan_info{version="` + h.d.Version() + `"} 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
 		}
 	}
 	ev, err := h.st.Event(context.Background(), "evt_test_0003")

@@ -25,6 +25,7 @@ type metrics struct {
 	processed   *prometheus.CounterVec
 	runs        *prometheus.CounterVec
 	runSeconds  *prometheus.HistogramVec
+	stepSeconds *prometheus.HistogramVec
 	retries     *prometheus.CounterVec
 	deadLetters *prometheus.CounterVec
 	erpRequests *prometheus.CounterVec
@@ -57,11 +58,13 @@ func newMetrics() *metrics {
 		Help: "Time from a webhook request to its acknowledgement (stored durably).", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)})
 	m.runSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "flow", Name: "flow_run_seconds",
 		Help: "Duration of one flow run over one event.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}, []string{"flow"})
+	m.stepSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "flow", Name: "step_seconds",
+		Help: "Duration of one step of a flow (let, when, lookup, write, journal).", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}, []string{"flow", "kind"})
 	m.erpSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "flow", Name: "erp_request_seconds",
 		Help: "ERP HTTP request latency.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}, []string{"method"})
 	m.plan = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "flow", Name: "plan_info",
 		Help: "The running plan: 1 for its version."}, []string{"version"})
-	m.reg.MustRegister(m.ack, m.runSeconds, m.erpSeconds, m.plan,
+	m.reg.MustRegister(m.ack, m.runSeconds, m.stepSeconds, m.erpSeconds, m.plan,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -82,6 +85,9 @@ func (m *metrics) setPlan(version string) {
 
 func (m *metrics) observeRun(flow string, took time.Duration, res engine.Result, err error) {
 	m.runSeconds.WithLabelValues(flow).Observe(took.Seconds())
+	for _, t := range res.Trace {
+		m.stepSeconds.WithLabelValues(flow, t.Kind).Observe(t.Took.Seconds())
+	}
 	result := string(res.Status)
 	var e *engine.Error
 	if errors.As(err, &e) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
@@ -142,7 +143,7 @@ func (r *run) journaled(ctx context.Context, key, entity string, rec erp.Record,
 	}
 	if r.opts.Trace {
 		r.res.Trace = append(r.res.Trace, Trace{Kind: "journal", At: r.f.ledger.plan.Journal.Key.At,
-			Detail: fmt.Sprintf("journal key %q: %s, %d lines", key, how, lines)})
+			Detail: fmt.Sprintf("journal key %q: %s, %d lines", key, how, lines), Took: time.Since(r.stepStart)})
 	}
 	return nil
 }

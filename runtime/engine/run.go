@@ -76,10 +76,11 @@ const (
 
 // Trace is one step of a run, for the event's audit trail.
 type Trace struct {
-	Step   int    `json:"step"`
-	Kind   string `json:"kind"`
-	At     string `json:"at"`
-	Detail string `json:"detail"`
+	Step   int           `json:"step"`
+	Kind   string        `json:"kind"`
+	At     string        `json:"at"`
+	Detail string        `json:"detail"`
+	Took   time.Duration `json:"took"` // from the step's start to this line
 }
 
 // Result is what a run did.
@@ -155,6 +156,8 @@ type run struct {
 	vars map[string]any // the run's variables; act reads them, then the globals
 	act  interpreter.Activation
 	res  Result
+	// stepStart is when the current step began, for Trace.Took.
+	stepStart time.Time
 }
 
 // Run runs the flow over ev.
@@ -162,6 +165,9 @@ func (f *Flow) Run(ctx context.Context, env *Env, ev *Event, opts Options) (Resu
 	r := &run{f: f, env: env, opts: opts, ev: ev, vars: f.vars(ev)}
 	r.act = f.activation(r.vars)
 	for i, s := range f.steps {
+		if opts.Trace {
+			r.stepStart = time.Now()
+		}
 		stop, err := r.step(ctx, i+1, s)
 		if err != nil {
 			return r.res, r.fail(i+1, s.At, err)
@@ -172,6 +178,7 @@ func (f *Flow) Run(ctx context.Context, env *Env, ev *Event, opts Options) (Resu
 		}
 	}
 	if f.ledger != nil {
+		r.stepStart = time.Now()
 		if err := r.ledger(ctx); err != nil {
 			return r.res, r.fail(len(f.steps)+1, f.Plan.At, err)
 		}
@@ -224,7 +231,7 @@ func (r *run) trace(n int, s *step, format string, args ...any) {
 	if !r.opts.Trace {
 		return
 	}
-	r.res.Trace = append(r.res.Trace, Trace{Step: n, Kind: s.Kind, At: s.At, Detail: fmt.Sprintf(format, args...)})
+	r.res.Trace = append(r.res.Trace, Trace{Step: n, Kind: s.Kind, At: s.At, Detail: fmt.Sprintf(format, args...), Took: time.Since(r.stepStart)})
 }
 
 // eval evaluates p; a CEL error is permanent (the same event fails the same
