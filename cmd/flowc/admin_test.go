@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowhq/flow/runtime/store"
+)
+
+// storeWithADeadLetter makes a store as flowd leaves it: one event done,
+// one dead letter with its trail.
+func storeWithADeadLetter(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "flow.db")
+	st, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx, now := context.Background(), time.Unix(1700000000, 0)
+	for i, id := range []string{"evt_ok", "evt_bad"} {
+		if _, err := st.Accept(ctx, "stripe", id, "charge.succeeded", []byte(`{}`), now); err != nil {
+			t.Fatal(err)
+		}
+		seq := int64(i + 1)
+		if _, err := st.Start(ctx, seq, "0123456789abcdef", now); err != nil {
+			t.Fatal(err)
+		}
+		out := store.Outcome{Status: store.Done, Trail: []store.Step{{At: now, Flow: "charge_to_sales_order", Step: 4, Kind: "write", Detail: "upsert SalesOrderHeadersV2: written"}}}
+		if id == "evt_bad" {
+			out = store.Outcome{Status: store.Dead, Flow: "charge_to_sales_order", Step: 3, Error: "no CustomersV3 where CustomerAccount=\"\"",
+				Trail: []store.Step{{At: now, Flow: "charge_to_sales_order", Step: 3, Kind: "error", Detail: "lookup cust: no customer"}}}
+		}
+		if err := st.Finish(ctx, seq, 1, "0123456789abcdef", out, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path
+}
+
+func flowc(t *testing.T, want int, args ...string) (string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := run(args, &out, &errb); code != want {
+		t.Fatalf("flowc %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, out.String(), errb.String())
+	}
+	return out.String(), errb.String()
+}
+
+func TestDLQAndEvents(t *testing.T) {
+	path := storeWithADeadLetter(t)
+	out, _ := flowc(t, 0, "dlq", "list", "--store", path)
+	if !strings.Contains(out, "evt_bad") || strings.Contains(out, "evt_ok") || !strings.Contains(out, "charge_to_sales_order step 3") {
+		t.Errorf("dlq list:\n%s", out)
+	}
+	out, _ = flowc(t, 0, "dlq", "show", "evt_bad", "--store", path)
+	for _, want := range []string{"status    dead", "plan      0123456789abcdef", "failed    charge_to_sales_order step 3", "lookup cust: no customer"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dlq show lacks %q:\n%s", want, out)
+		}
+	}
+	out, _ = flowc(t, 0, "events", "list", "--store", path, "--json")
+	if !strings.Contains(out, `"id": "stripe:evt_ok"`) || !strings.Contains(out, `"status": "dead"`) {
+		t.Errorf("events list --json:\n%s", out)
+	}
+	_, errs := flowc(t, 1, "dlq", "replay", "evt_ok", "--store", path)
+	if !strings.Contains(errs, "is done, not a dead letter") {
+		t.Errorf("replaying a done event: %s", errs)
+	}
+	out, _ = flowc(t, 0, "dlq", "replay", "--all", "--store", path)
+	if !strings.Contains(out, "1 dead letter(s) queued") {
+		t.Errorf("dlq replay --all: %s", out)
+	}
+	out, _ = flowc(t, 0, "dlq", "list", "--store", path)
+	if strings.TrimSpace(out) != "no events" {
+		t.Errorf("after replay, dlq list:\n%s", out)
+	}
+	_, errs = flowc(t, 2, "dlq", "list", "--store", filepath.Join(t.TempDir(), "none.db"))
+	if !strings.Contains(errs, "no store at") {
+		t.Errorf("missing store: %s", errs)
+	}
+	flowc(t, 2, "dlq", "frobnicate", "--store", path)
+	flowc(t, 1, "events", "show", "evt_missing", "--store", path)
+}
