@@ -54,7 +54,10 @@ Flags:
                         and keep running until interrupted
 
 Secrets (never taken from the command line, never logged):
-  STRIPE_WEBHOOK_SECRET    the webhook endpoint secret(s), whsec_..., comma-separated while rolling
+  A secret the flows declare (secret NAME) is read from the environment variable NAME in
+  upper case, e.g. STRIPE_WEBHOOK_SECRET for stripe_webhook_secret; the one the stripe import
+  names as webhook_secret verifies webhooks (several whsec_... comma-separated while rolling).
+  STRIPE_WEBHOOK_SECRET    the webhook endpoint secret when the flows name none
   STRIPE_API_KEY           the Stripe API key (for API reads such as a payout's balance transactions)
   D365_TENANT, D365_CLIENT_ID, D365_CLIENT_SECRET   the Entra ID app for --erp d365fo
   FLOWD_ADMIN_TOKEN        when set, admin routes require "Authorization: Bearer <token>"
@@ -163,6 +166,7 @@ func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 		Compiler:      compiler.Config{Env: o.env, Params: o.params},
 		Store:         st,
 		StripeSecrets: secrets.stripeWebhook,
+		Secret:        secrets.resolve,
 		AdminToken:    secrets.adminToken,
 		Workers:       o.workers,
 		Watch:         !o.noWatch,
@@ -276,7 +280,34 @@ func newLogger(format, level string, w io.Writer) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
 
+// resolve reads a secret the flows declare from NAME (upper case) or the
+// file NAME_FILE names. The demo makes up the webhook secret it signs with.
+func (s secretValues) resolve(name string) (string, error) {
+	v, err := envOrFile(strings.ToUpper(name))
+	if v == "" && err == nil && s.demo {
+		v = s.stripeWebhook[0]
+	}
+	return v, err
+}
+
+// envOrFile reads name from the environment, or the file name_FILE names.
+func envOrFile(name string) (string, error) {
+	if v := os.Getenv(name); v != "" {
+		return v, nil
+	}
+	f := os.Getenv(name + "_FILE")
+	if f == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(f)
+	if err != nil {
+		return "", fmt.Errorf("%s_FILE: %w", name, err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
 type secretValues struct {
+	demo                                 bool
 	stripeWebhook                        []string
 	stripeAPIKey                         string
 	d365Tenant, d365ClientID, d365Secret string
@@ -286,45 +317,25 @@ type secretValues struct {
 // readSecrets reads secrets from the environment, or from the files their
 // NAME_FILE variables name.
 func readSecrets(demo bool) (secretValues, error) {
-	var s secretValues
-	var err error
+	s := secretValues{demo: demo}
+	var errs []error
 	get := func(name string) string {
-		if err != nil {
-			return ""
-		}
-		if v := os.Getenv(name); v != "" {
-			return v
-		}
-		if f := os.Getenv(name + "_FILE"); f != "" {
-			b, rerr := os.ReadFile(f)
-			if rerr != nil {
-				err = fmt.Errorf("%s_FILE: %w", name, rerr)
-				return ""
-			}
-			return strings.TrimSpace(string(b))
-		}
-		return ""
+		v, err := envOrFile(name)
+		errs = append(errs, err)
+		return v
 	}
-	if wh := get("STRIPE_WEBHOOK_SECRET"); wh != "" {
-		for _, v := range strings.Split(wh, ",") {
-			if v = strings.TrimSpace(v); v != "" {
-				s.stripeWebhook = append(s.stripeWebhook, v)
-			}
+	for _, v := range strings.Split(get("STRIPE_WEBHOOK_SECRET"), ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			s.stripeWebhook = append(s.stripeWebhook, v)
 		}
 	}
 	s.stripeAPIKey = get("STRIPE_API_KEY")
 	s.d365Tenant, s.d365ClientID, s.d365Secret = get("D365_TENANT"), get("D365_CLIENT_ID"), get("D365_CLIENT_SECRET")
 	s.adminToken = get("FLOWD_ADMIN_TOKEN")
-	if err != nil {
-		return s, err
-	}
-	if len(s.stripeWebhook) == 0 {
-		if !demo {
-			return s, errors.New("STRIPE_WEBHOOK_SECRET (or STRIPE_WEBHOOK_SECRET_FILE) is not set: webhooks could not be verified")
-		}
+	if demo && len(s.stripeWebhook) == 0 {
 		s.stripeWebhook = []string{"whsec_demo_" + fmt.Sprint(time.Now().UnixNano())}
 	}
-	return s, nil
+	return s, errors.Join(errs...)
 }
 
 var _ erp.Driver = (*d365fo.Driver)(nil)

@@ -33,8 +33,12 @@ type Config struct {
 	Store    *store.Store
 	ERP      erp.Driver               // serves every ERP connector of the plan
 	Lists    map[string]engine.Lister // gateway clients by connector name ("stripe")
-	// StripeSecrets are the webhook endpoint secrets ("whsec_..."); several
-	// while a secret is being rolled.
+	// Secret resolves a secret the flows declare (`secret NAME`) to its
+	// value, "" when it is not set. The stripe import's webhook_secret
+	// names the webhook endpoint secret; its value may list several,
+	// comma-separated, while the secret is being rolled.
+	Secret func(name string) (string, error)
+	// StripeSecrets are used when the flows name no webhook secret.
 	StripeSecrets []string
 	// Tolerance is how old a webhook signature may be (default 300 s).
 	Tolerance time.Duration
@@ -92,26 +96,49 @@ func New(cfg Config) (*Daemon, error) {
 	if err := d.Reload(); err != nil {
 		return nil, err
 	}
+	if len(d.current().stripeSecrets) == 0 {
+		return nil, errors.New("no Stripe webhook secret: name one in the stripe import (webhook_secret: a secret) or set STRIPE_WEBHOOK_SECRET")
+	}
 	d.sched = newScheduler(d, cfg.Workers)
 	return d, nil
 }
 
-// loaded is a plan with the drivers bound to its connector aliases.
+// loaded is a plan with the drivers bound to its connector aliases and
+// its secrets resolved.
 type loaded struct {
-	prog *engine.Program
-	env  *engine.Env
+	prog          *engine.Program
+	env           *engine.Env
+	stripeSecrets []string
 }
 
-func (d *Daemon) bind(p *engine.Program) *loaded {
+func (d *Daemon) bind(p *engine.Program) (*loaded, error) {
 	env := &engine.Env{ERP: map[string]erp.Driver{}, Lists: map[string]engine.Lister{}, Ledger: d.store, Lookups: d.cfg.Lookups}
+	l := &loaded{prog: p, env: env, stripeSecrets: d.cfg.StripeSecrets}
 	for _, c := range p.Plan.Connectors {
 		if c.Kind == "erp" {
 			env.ERP[c.Alias] = d.cfg.ERP
-		} else if l, ok := d.cfg.Lists[c.Name]; ok {
-			env.Lists[c.Alias] = l
+		} else if lister, ok := d.cfg.Lists[c.Name]; ok {
+			env.Lists[c.Alias] = lister
+		}
+		name, ok := strings.CutPrefix(c.Settings["webhook_secret"], "secret:")
+		if c.Name != "stripe" || !ok || d.cfg.Secret == nil {
+			continue
+		}
+		v, err := d.cfg.Secret(name)
+		if err != nil {
+			return nil, fmt.Errorf("secret %s: %w", name, err)
+		}
+		if v == "" {
+			return nil, fmt.Errorf("secret %s (the stripe webhook secret) is not set", name)
+		}
+		l.stripeSecrets = nil
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				l.stripeSecrets = append(l.stripeSecrets, s)
+			}
 		}
 	}
-	return &loaded{prog: p, env: env}
+	return l, nil
 }
 
 func (d *Daemon) current() *loaded { return d.cur.Load() }
@@ -141,6 +168,10 @@ func (d *Daemon) Reload() error {
 	if err == nil && prog == nil {
 		err = fmt.Errorf("the flows do not compile:\n%s", diagText(diags))
 	}
+	var l *loaded
+	if err == nil {
+		l, err = d.bind(prog)
+	}
 	if err != nil {
 		msg := err.Error()
 		d.reloadErr.Store(&msg)
@@ -153,7 +184,7 @@ func (d *Daemon) Reload() error {
 	}
 	d.reloadErr.Store(nil)
 	old := d.program()
-	d.cur.Store(d.bind(prog))
+	d.cur.Store(l)
 	d.metrics.setPlan(prog.Version())
 	d.metrics.reloads.WithLabelValues("ok").Inc()
 	if old == nil || old.Version() != prog.Version() {

@@ -521,3 +521,31 @@ func (h *harness) waitVersion(old string) string {
 	}
 	return h.d.Version()
 }
+
+func TestWebhookSecretComesFromTheFlowsSecret(t *testing.T) {
+	asked := ""
+	h := start(t, func(s *setup) {
+		s.StripeSecrets = nil
+		s.Secret = func(name string) (string, error) {
+			asked = name
+			return "whsec_rolled_out, " + secret, nil
+		}
+	})
+	if asked != "stripe_webhook_secret" {
+		t.Fatalf("resolved secret %q; the flows name stripe_webhook_secret", asked)
+	}
+	if code, body := h.post(charge(t, 1)); code != http.StatusOK {
+		t.Fatalf("HTTP %d %s", code, body)
+	}
+
+	st, err := store.Open(filepath.Join(t.TempDir(), "flow.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_, err = New(Config{Flows: "../../flows/stripe_d365", Store: st, ERP: h.d.cfg.ERP,
+		Secret: func(string) (string, error) { return "", nil }})
+	if err == nil || !strings.Contains(err.Error(), "secret stripe_webhook_secret") {
+		t.Fatalf("unset secret: %v", err)
+	}
+}

@@ -69,7 +69,7 @@ func (d *Daemon) stripeWebhook(w http.ResponseWriter, r *http.Request) {
 		reject(http.StatusBadRequest, "read", "could not read the body")
 		return
 	}
-	if err := stripe.Verify(body, r.Header.Get("Stripe-Signature"), d.cfg.StripeSecrets, d.cfg.Now(), d.cfg.Tolerance); err != nil {
+	if err := stripe.Verify(body, r.Header.Get("Stripe-Signature"), d.current().stripeSecrets, d.cfg.Now(), d.cfg.Tolerance); err != nil {
 		var se stripe.SignatureError
 		if errors.As(err, &se) {
 			reject(http.StatusBadRequest, string(se), err.Error())
