@@ -163,6 +163,7 @@ func (fu *flowUnit) checkWrite(s *ast.Write) {
 		switch s.Op {
 		case "create", "upsert":
 			fu.requireFields(obj, seen, nil, s.Op, s.Entity())
+			fu.anchorFree(obj, seen)
 		case "update":
 			var missing []string
 			for _, k := range obj.Keys {
@@ -187,6 +188,24 @@ func (fu *flowUnit) checkWrite(s *ast.Write) {
 		fu.declare(n, WriteSym, t, true)
 	}
 	fu.plan.Steps = append(fu.plan.Steps, step)
+}
+
+// anchorFree reports a create that sets the field where the runtime keeps
+// the idempotency key of an entity F&O numbers itself: the runtime writes
+// the key there so that a retry finds the record. A write that sets the
+// natural key is found by it instead, and may use the field.
+func (fu *flowUnit) anchorFree(obj *schema.Object, seen map[string]*ast.Field) {
+	fld := seen[obj.Anchor]
+	if obj.Anchor == "" || fld == nil {
+		return
+	}
+	for _, k := range obj.Keys {
+		if k != "dataAreaId" && seen[k] == nil {
+			fu.errorf(fld.Name, diag.AnchorFieldSet, "%s holds the idempotency key of %s: the runtime writes the key there, so a retry after a crash finds the record",
+				obj.Anchor, obj.ShortName()).Suggestion = "leave " + obj.Anchor + " out, or set the natural key (" + k + ") yourself"
+			return
+		}
+	}
 }
 
 // checkKey checks that an idempotency key is a string built

@@ -36,6 +36,7 @@ func Codes() []CodeInfo {
 		{MissingRequiredField, "MissingRequiredField", "an ERP write that does not set a required field."},
 		{FieldSetTwice, "FieldSetTwice", "one field assigned twice in a block."},
 		{ValueTooLong, "ValueTooLong", "a literal longer than the field's maximum length."},
+		{AnchorFieldSet, "AnchorFieldSet", "a write sets the field where the runtime keeps its idempotency key."},
 		{MissingKey, "MissingKey", "an ERP write without an idempotency key."},
 		{NondeterministicKey, "NondeterministicKey", "a key that uses the current time or randomness."},
 		{KeyWithoutEvent, "KeyWithoutEvent", "a key built from nothing in the event, so every event gets the same key."},

@@ -54,6 +54,9 @@ const (
 	FieldSetTwice Code = "F0302"
 	// ValueTooLong: a literal longer than the field's maximum length.
 	ValueTooLong Code = "F0303"
+	// AnchorFieldSet: a write sets the field where the runtime keeps its
+	// idempotency key.
+	AnchorFieldSet Code = "F0304"
 
 	// MissingKey: an ERP write without an idempotency key.
 	MissingKey Code = "F0401"

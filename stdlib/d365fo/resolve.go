@@ -63,6 +63,11 @@ func (r *resolver) connector() (*schema.Connector, error) {
 		if err != nil {
 			return nil, err
 		}
+		if f, ok := Anchors[set.name]; ok {
+			if _, exists := o.Field(f); exists {
+				o.Anchor = f
+			}
+		}
 		entities[set.name] = o
 		r.objects[o.Name] = o
 	}

@@ -131,6 +131,9 @@ type Object struct {
 	Doc    string
 	Fields []*Field // in schema order
 	Keys   []string // entity key field names, in key order (ERP entities)
+	// Anchor is the field where the runtime keeps a write's idempotency key
+	// ("" when the entity has none); flows leave it alone.
+	Anchor string
 
 	index map[string]*Field
 }

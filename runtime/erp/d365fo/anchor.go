@@ -10,22 +10,9 @@ import (
 
 	"github.com/flowhq/flow/runtime/erp"
 	"github.com/flowhq/flow/runtime/erp/odata"
+	"github.com/flowhq/flow/stdlib/d365fo"
 	"github.com/flowhq/flow/stdlib/schema"
 )
-
-// defaultAnchors is the field that stores the idempotency key of entity
-// sets whose natural key F&O numbers itself. FreeTextInvoiceHeaders has no
-// CustomerRequisitionNumber; its CustomerRequisition field plays that part.
-var defaultAnchors = map[string]string{
-	"CustomerPaymentJournalHeaders": "Description",
-	"LedgerJournalHeaders":          "Description",
-	"ReturnOrderHeaders":            "CustomerRequisitionNumber",
-	"ReturnOrderHeadersV2":          "CustomerRequisitionNumber",
-	"FreeTextInvoiceHeaders":        "CustomerRequisition",
-	"SalesOrderHeadersV2":           "CustomerRequisitionNumber",
-	"SalesOrderHeadersV3":           "CustomerRequisitionNumber",
-	"SalesOrderHeadersV4":           "CustomerRequisitionNumber",
-}
 
 // assumedLengths are F&O's string sizes of anchor fields whose MaxLength
 // the schema does not declare (the Description and CustPurchaseOrder EDTs).
@@ -74,7 +61,7 @@ func anchorFields(c *schema.Connector, overrides map[string]string) (map[string]
 		out[set] = anchor{field: field, maxLen: n}
 		return nil
 	}
-	for set, field := range defaultAnchors {
+	for set, field := range d365fo.Anchors {
 		_ = add(set, field, false) // a default the schema lacks is skipped
 	}
 	sets := make([]string, 0, len(overrides))
