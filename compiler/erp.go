@@ -48,6 +48,7 @@ func (fu *flowUnit) fields(obj *schema.Object, b *ast.Block, preset map[string]b
 	}
 	if required {
 		fu.requireFields(obj, seen, preset, what, anchor)
+		fu.anchorFree(obj, seen)
 	}
 	return out
 }

@@ -405,12 +405,7 @@ func (p *pkg) paymentJournal(w *writer, obj, cust, cur, amt, side, keyPrefix, te
 	if p.chance(30) {
 		journal = obj + ".currency in " + p.g("journal_for_currency") + " ? journal_for_currency[" + obj + ".currency] : " + p.g("payment_journal")
 	}
-	w.field(2, "JournalName", journal)
-	desc := `"` + text + `" + ` + obj + ".id"
-	if so != "" {
-		desc += ` + " " + ` + so + ".SalesOrderNumber"
-	}
-	w.field(2, "Description", desc)
+	w.field(2, "JournalName", journal) // Description holds the key
 	w.line(1, "}")
 	w.line(1, "create %s.CustomerPaymentJournalLines key %s {", p.erp, w.x(`"`+strings.TrimSuffix(keyPrefix, ":")+`-line:" + `+obj+".id"))
 	w.field(2, "JournalBatchNumber", pay+".JournalBatchNumber")
@@ -467,7 +462,6 @@ func (p *pkg) refund(w *writer) {
 	opt := []func(){
 		func() { w.field(2, "CurrencyCode", "upper("+ch+".currency)") },
 		func() { w.field(2, "CustomersOrderReference", order+".SalesOrderNumber") },
-		func() { w.field(2, "CustomerRequisitionNumber", ch+".id") },
 		func() { w.field(2, "ReturnDeadline", "date("+ch+".created, "+p.tzExpr()+")") },
 		func() { w.field(2, "CustomerReturnReasonCode", p.g("return_reason")) },
 		func() { w.field(2, "Email", ch+".receipt_email") },
@@ -483,7 +477,6 @@ func (p *pkg) refund(w *writer) {
 		pay := p.pick("pay", "hdr")
 		w.line(1, "create %s = %s.CustomerPaymentJournalHeaders key %s {", pay, p.erp, w.x(`"stripe-refund-pay:" + `+ch+`.id + ":" + string(`+ch+".amount_refunded)"))
 		w.field(2, "JournalName", p.g("payment_journal"))
-		w.field(2, "Description", `"Stripe refund " + `+ch+".id")
 		w.line(1, "}")
 		w.line(1, "create %s.CustomerPaymentJournalLines key %s {", p.erp, w.x(`"stripe-refund-line:" + `+ch+`.id + ":" + string(`+ch+".amount_refunded)"))
 		w.field(2, "JournalBatchNumber", pay+".JournalBatchNumber")
@@ -546,9 +539,6 @@ func (p *pkg) payoutLedger(w *writer) {
 		w.field(3, "JournalName", p.g("general_journal"))
 	} else {
 		w.field(3, "JournalName", p.g("payment_journal"))
-	}
-	if p.chance(80) {
-		w.field(3, "Description", `"Stripe payout " + `+po+".id")
 	}
 	if lines == "LedgerJournalLines" && p.chance(20) {
 		w.field(3, "PostingLayer", `"Current"`)
@@ -640,7 +630,6 @@ func (p *pkg) invoicePaid(w *writer) {
 		func() { w.field(2, "ExternalInvoiceId", inv+".id") },
 		func() { w.field(2, "InvoiceName", "truncate("+inv+".description, 60)") },
 		func() { w.field(2, "DocumentDate", "unix("+inv+".created)") },
-		func() { w.field(2, "CustomerRequisition", inv+".subscription") },
 		func() { w.field(2, "TermsOfPayment", p.g("payment_terms")) },
 		func() { w.field(2, "LanguageId", p.g("language")) },
 	}
@@ -650,7 +639,6 @@ func (p *pkg) invoicePaid(w *writer) {
 		pay := p.pick("pay", "hdr")
 		w.line(1, "create %s = %s.CustomerPaymentJournalHeaders key %s {", pay, p.erp, w.x(`"stripe-inv-pay:" + `+inv+".id"))
 		w.field(2, "JournalName", p.g("payment_journal"))
-		w.field(2, "Description", `"Stripe invoice " + `+inv+".number")
 		w.line(1, "}")
 		w.line(1, "create %s.CustomerPaymentJournalLines key %s {", p.erp, w.x(`"stripe-inv-line:" + `+inv+".id"))
 		w.field(2, "JournalBatchNumber", pay+".JournalBatchNumber")
@@ -759,7 +747,6 @@ func (p *pkg) dispute(w *writer) {
 	pay := p.pick("pay", "hdr")
 	w.line(1, "create %s = %s.CustomerPaymentJournalHeaders key %s {", pay, p.erp, w.x(`"stripe-dispute:" + `+d+".id"))
 	w.field(2, "JournalName", p.g("payment_journal"))
-	w.field(2, "Description", `"Stripe dispute " + `+d+".id")
 	w.line(1, "}")
 	w.line(1, "create %s.CustomerPaymentJournalLines key %s {", p.erp, w.x(`"stripe-dispute-line:" + `+d+".id"))
 	w.field(2, "JournalBatchNumber", pay+".JournalBatchNumber")
