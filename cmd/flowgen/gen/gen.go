@@ -304,9 +304,7 @@ func (p *pkg) orderToCash(w *writer) {
 		w.line(1, "when %s", w.x(ch+`.outcome.risk_level != "highest"`))
 	}
 	cust := p.customerLookup(w, ch, "billing_details", cur)
-	so := ""
 	if p.chance(40) {
-		so = "so"
 		w.line(1, "upsert so = %s.SalesOrderHeadersV2 key %s {", p.erp, w.x(`"stripe:" + `+ch+".id"))
 	} else {
 		w.line(1, "upsert %s.SalesOrderHeadersV2 key %s {", p.erp, w.x(`"stripe:" + `+ch+".id"))
@@ -345,7 +343,7 @@ func (p *pkg) orderToCash(w *writer) {
 	p.some(opt, 2, 6)
 	w.line(1, "}")
 	if journal {
-		p.paymentJournal(w, ch, cust, cur, amt, "CreditAmount", "stripe-pay:", "Stripe charge ", so)
+		p.paymentJournal(w, ch, cust, cur, amt, "CreditAmount", "stripe-pay:")
 	}
 	w.line(0, "}")
 }
@@ -398,7 +396,7 @@ func (p *pkg) customerLookup(w *writer, obj, details, cur string) string {
 }
 
 // paymentJournal writes a customer payment journal header and its line.
-func (p *pkg) paymentJournal(w *writer, obj, cust, cur, amt, side, keyPrefix, text, so string) {
+func (p *pkg) paymentJournal(w *writer, obj, cust, cur, amt, side, keyPrefix string) {
 	pay := p.pick("pay", "pay", "hdr", "batch")
 	w.line(1, "create %s = %s.CustomerPaymentJournalHeaders key %s {", pay, p.erp, w.x(`"`+keyPrefix+`" + `+obj+".id"))
 	journal := p.g("payment_journal")
