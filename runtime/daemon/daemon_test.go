@@ -549,3 +549,39 @@ func TestWebhookSecretComesFromTheFlowsSecret(t *testing.T) {
 		t.Fatalf("unset secret: %v", err)
 	}
 }
+
+func TestWaitingEventsDoNotStarveNewOnes(t *testing.T) {
+	h := start(t)
+	h.d.sched.mu.Lock()
+	h.d.sched.window = 3 // fewer than the refunds that will wait
+	h.d.sched.mu.Unlock()
+	const n = 6
+	for i := range n { // refunds first: their orders do not exist yet
+		refund := fixture(t, "charge.refunded.json", func(ev, obj map[string]any) {
+			ev["id"], obj["id"] = fmt.Sprintf("evt_refund_%d", i), fmt.Sprintf("ch_test_%04d", i)
+			obj["metadata"] = map[string]any{"order_id": fmt.Sprintf("SO-%05d", i)}
+			obj["customer"] = fmt.Sprintf("cus_test_%d", i)
+		})
+		if code, body := h.post(refund); code != http.StatusOK {
+			t.Fatalf("HTTP %d %s", code, body)
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // they load and start waiting
+	for i := range n {
+		h.post(charge(t, i))
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, _ := h.st.Counts(context.Background())
+		if c[store.Done] == 2*n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("statuses %v: waiting refunds kept the charges they wait for out", c)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := h.count("ReturnOrderHeaders"); got != n {
+		t.Fatalf("%d return orders, want %d", got, n)
+	}
+}

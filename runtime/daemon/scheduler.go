@@ -38,6 +38,12 @@ func (r Retry) backoff(attempt int) time.Duration {
 type job struct {
 	ev  *store.Event
 	key string
+	// parked: the event runs again later (a lookup `else wait`, a retry);
+	// its payload is dropped from memory until then (read again when it
+	// runs), and it does not count against the window, so waiting events
+	// never stop new ones (perhaps the very ones they wait for) from being
+	// loaded.
+	parked bool
 }
 
 // lane is the events of one ordering key, oldest first; only its head runs.
@@ -59,6 +65,7 @@ type scheduler struct {
 	mu     sync.Mutex
 	lanes  map[string]*lane
 	held   map[int64]bool
+	parked int // held events that are parked
 	ready  laneHeap
 	wake   chan struct{}
 	last   int64 // highest seq loaded
@@ -127,7 +134,7 @@ func (s *scheduler) run(ctx, work context.Context) {
 // load reads open events the scheduler does not hold yet.
 func (s *scheduler) load(ctx context.Context) {
 	s.mu.Lock()
-	room := s.window - len(s.held)
+	room := s.window - (len(s.held) - s.parked)
 	after := s.last
 	if s.rescan {
 		after = 0
@@ -241,10 +248,18 @@ func (s *scheduler) execute(ctx context.Context, l *lane) {
 	if open {
 		j.ev.NextAt = next
 		l.due = next
+		if !j.parked {
+			j.ev.Payload, j.parked = nil, true
+			s.parked++
+		}
 		heap.Push(&s.ready, l)
+		s.notify() // room for more events, if it parked
 		return
 	}
 	delete(s.held, j.ev.Seq)
+	if j.parked {
+		s.parked--
+	}
 	if s.finished != nil {
 		s.finished[j.ev.Seq] = true
 	}
@@ -265,6 +280,14 @@ func (d *Daemon) process(ctx context.Context, ev *store.Event) (time.Time, bool)
 	cur := d.current()
 	prog := cur.prog
 	version := prog.Version()
+	if ev.Payload == nil { // parked while it waited
+		full, err := d.store.Event(ctx, fmt.Sprint(ev.Seq))
+		if err != nil {
+			log.Error("reading a parked event", "err", err)
+			return time.Now().Add(time.Second), true
+		}
+		ev.Payload = full.Payload
+	}
 	flows := prog.Flows(ev.Source, ev.Type)
 	if len(flows) == 0 {
 		d.finish(ctx, log, ev, 0, version, store.Outcome{Status: store.NoFlow})
