@@ -70,7 +70,7 @@ func runDemo(ctx context.Context, out io.Writer, base, secret string, st *store.
 		if err != nil {
 			return err
 		}
-		if counts[store.Received]+counts[store.Running]+counts[store.Retry] == 0 {
+		if counts[store.Received]+counts[store.Running]+counts[store.Retry]+counts[store.Waiting] == 0 {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/flowhq/flow/compiler"
+	"github.com/flowhq/flow/lang/diag"
 	"github.com/flowhq/flow/runtime/daemon"
 	"github.com/flowhq/flow/runtime/engine"
 	"github.com/flowhq/flow/runtime/erp"
@@ -161,8 +162,14 @@ func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 	}
 	defer st.Close()
 
+	// The ERP driver writes to the company the flows' ERP import names.
+	company, err := erpCompany(o.flows, compiler.Config{Env: o.env, Params: o.params})
+	if err != nil {
+		return err
+	}
 	cfg := daemon.Config{
 		Flows:         o.flows,
+		Company:       company,
 		Compiler:      compiler.Config{Env: o.env, Params: o.params},
 		Store:         st,
 		StripeSecrets: secrets.stripeWebhook,
@@ -199,7 +206,7 @@ func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 		}
 		log.Info("sandbox ERP serving the F&O OData dialect", "url", url+"/data", "db", o.sandboxDB)
 		cfg.ERP, err = d365fo.New(d365fo.Config{BaseURL: url, TokenURL: url + "/sandbox/oauth2/token",
-			ClientID: "flowd", ClientSecret: "sandbox", HTTPClient: erpClient})
+			ClientID: "flowd", ClientSecret: "sandbox", HTTPClient: erpClient, Company: company})
 		if err != nil {
 			return err
 		}
@@ -212,7 +219,7 @@ func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 		}
 		cfg.ERP, err = d365fo.New(d365fo.Config{BaseURL: o.erpURL,
 			TokenURL: "https://login.microsoftonline.com/" + secrets.d365Tenant + "/oauth2/token",
-			ClientID: secrets.d365ClientID, ClientSecret: secrets.d365Secret, HTTPClient: erpClient})
+			ClientID: secrets.d365ClientID, ClientSecret: secrets.d365Secret, HTTPClient: erpClient, Company: company})
 		if err != nil {
 			return err
 		}
@@ -251,6 +258,30 @@ func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 		fmt.Fprintf(stdout, "\nflowd keeps running on http://%s (try /readyz, /metrics, /admin/events, /admin/dlq); Ctrl-C stops it.\n", ln.Addr())
 	}
 	return <-errc
+}
+
+// erpCompany compiles the flows and returns the company their ERP import
+// names. Flows that do not compile are reported here, with positions.
+func erpCompany(dir string, cfg compiler.Config) (string, error) {
+	prog, diags, err := engine.Load(dir, cfg)
+	if err != nil {
+		return "", err
+	}
+	if prog == nil {
+		var b strings.Builder
+		for _, d := range diags {
+			if d.Severity == diag.Error {
+				fmt.Fprintf(&b, "\n%s:%d:%d: error[%s]: %s", d.Pos.File, d.Pos.Line, d.Pos.Col, d.Code, d.Message)
+			}
+		}
+		return "", fmt.Errorf("the flows in %s do not compile (flowc check %s):%s", dir, dir, b.String())
+	}
+	for _, c := range prog.Plan.Connectors {
+		if c.Kind == "erp" {
+			return c.Settings["company"], nil
+		}
+	}
+	return "", nil
 }
 
 type roundTripper func(*http.Request) (*http.Response, error)

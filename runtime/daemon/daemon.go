@@ -31,8 +31,11 @@ type Config struct {
 	Flows    string          // the flow package directory
 	Compiler compiler.Config // env and param overrides
 	Store    *store.Store
-	ERP      erp.Driver               // serves every ERP connector of the plan
-	Lists    map[string]engine.Lister // gateway clients by connector name ("stripe")
+	ERP      erp.Driver // serves every ERP connector of the plan
+	// Company is the legal entity (dataAreaId) the ERP driver writes to;
+	// it must be the company the flows' ERP import names ("" for none).
+	Company string
+	Lists   map[string]engine.Lister // gateway clients by connector name ("stripe")
 	// Secret resolves a secret the flows declare (`secret NAME`) to its
 	// value, "" when it is not set. The stripe import's webhook_secret
 	// names the webhook endpoint secret; its value may list several,
@@ -65,6 +68,7 @@ type Daemon struct {
 	metrics *metrics
 
 	cur       atomic.Pointer[loaded]
+	locks     *engine.KeyLocks // shared by the plans, so a reload cannot split a lock
 	reloadMu  sync.Mutex
 	reloadErr atomic.Pointer[string] // the last failed reload's diagnostics
 }
@@ -92,7 +96,7 @@ func New(cfg Config) (*Daemon, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	d := &Daemon{cfg: cfg, log: cfg.Logger, store: cfg.Store, retry: cfg.Retry, metrics: newMetrics()}
+	d := &Daemon{cfg: cfg, log: cfg.Logger, store: cfg.Store, retry: cfg.Retry, metrics: newMetrics(), locks: engine.NewKeyLocks()}
 	if err := d.Reload(); err != nil {
 		return nil, err
 	}
@@ -112,10 +116,13 @@ type loaded struct {
 }
 
 func (d *Daemon) bind(p *engine.Program) (*loaded, error) {
-	env := &engine.Env{ERP: map[string]erp.Driver{}, Lists: map[string]engine.Lister{}, Ledger: d.store, Lookups: d.cfg.Lookups}
+	env := &engine.Env{ERP: map[string]erp.Driver{}, Lists: map[string]engine.Lister{}, Ledger: d.store, Lookups: d.cfg.Lookups, Locks: d.locks}
 	l := &loaded{prog: p, env: env, stripeSecrets: d.cfg.StripeSecrets}
 	for _, c := range p.Plan.Connectors {
 		if c.Kind == "erp" {
+			if want := c.Settings["company"]; !strings.EqualFold(want, d.cfg.Company) {
+				return nil, fmt.Errorf("import %s writes to company %q, but the ERP driver was started for %q; restart flowd to change companies", c.Alias, want, d.cfg.Company)
+			}
 			env.ERP[c.Alias] = d.cfg.ERP
 		} else if lister, ok := d.cfg.Lists[c.Name]; ok {
 			env.Lists[c.Alias] = lister
@@ -213,7 +220,7 @@ func diagText(l diag.List) string {
 func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 

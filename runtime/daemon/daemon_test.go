@@ -63,6 +63,7 @@ func start(t testing.TB, opts ...option) *harness {
 	t.Cleanup(func() { st.Close() })
 	cfg := setup{driverTimeout: 2 * time.Second, Config: Config{
 		Flows:         "../../flows/stripe_d365",
+		Company:       "usmf",
 		Store:         st,
 		StripeSecrets: []string{"whsec_old", secret},
 		Retry:         Retry{Base: 5 * time.Millisecond, Max: 50 * time.Millisecond, MaxAttempts: 10, WaitPoll: 20 * time.Millisecond},
@@ -77,7 +78,7 @@ func start(t testing.TB, opts ...option) *harness {
 		o(&cfg)
 	}
 	cfg.ERP, err = d365fo.New(d365fo.Config{BaseURL: base, TokenURL: base + "/test/oauth2/token", ClientID: "flowd", ClientSecret: "s3cret",
-		Timeout: cfg.driverTimeout})
+		Timeout: cfg.driverTimeout, Company: cfg.Company})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -543,10 +544,14 @@ func TestWebhookSecretComesFromTheFlowsSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	_, err = New(Config{Flows: "../../flows/stripe_d365", Store: st, ERP: h.d.cfg.ERP,
+	_, err = New(Config{Flows: "../../flows/stripe_d365", Company: "usmf", Store: st, ERP: h.d.cfg.ERP,
 		Secret: func(string) (string, error) { return "", nil }})
 	if err == nil || !strings.Contains(err.Error(), "secret stripe_webhook_secret") {
 		t.Fatalf("unset secret: %v", err)
+	}
+	_, err = New(Config{Flows: "../../flows/stripe_d365", Company: "demf", Store: st, ERP: h.d.cfg.ERP, StripeSecrets: []string{secret}})
+	if err == nil || !strings.Contains(err.Error(), `writes to company "usmf"`) {
+		t.Fatalf("a driver for another company: %v", err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -25,6 +26,14 @@ type Retry struct {
 
 // DefaultRetry is the retry policy of flowd.
 var DefaultRetry = Retry{Base: time.Second, Max: 5 * time.Minute, MaxAttempts: 12, WaitPoll: time.Minute}
+
+// waitPoll is how long a run that waits for a record sleeps before it
+// looks again: a tenth of how long the event has waited, between a second
+// and WaitPoll, so a record that is a moment late is found a moment later
+// and one that is days late costs few lookups.
+func (r Retry) waitPoll(waited time.Duration) time.Duration {
+	return min(max(waited/10, time.Second), r.WaitPoll)
+}
 
 func (r Retry) backoff(attempt int) time.Duration {
 	d := r.Base << min(attempt-1, 20)
@@ -240,8 +249,10 @@ func (s *scheduler) dispatch(ctx context.Context, jobs chan<- *lane) time.Durati
 
 // execute runs the head of a lane and puts the lane back.
 func (s *scheduler) execute(ctx context.Context, l *lane) {
+	s.mu.Lock()
 	j := l.jobs[0]
-	next, open := s.d.process(ctx, j.ev)
+	s.mu.Unlock()
+	next, open := s.d.safeProcess(ctx, j.ev)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	l.running = false
@@ -271,6 +282,20 @@ func (s *scheduler) execute(ctx context.Context, l *lane) {
 		heap.Push(&s.ready, l)
 	}
 	s.notify()
+}
+
+// safeProcess is process, with a panic (a bug, never input: inputs are
+// errors) turned into a dead letter instead of a crash that would recur
+// on every restart.
+func (d *Daemon) safeProcess(ctx context.Context, ev *store.Event) (next time.Time, open bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			d.log.Error("internal error: a run panicked; the event is a dead letter", "event", ev.ID, "panic", p, "stack", string(debug.Stack()))
+			d.finish(ctx, d.log, ev, ev.Attempts, d.Version(), store.Outcome{Status: store.Dead, Error: fmt.Sprintf("internal error: %v", p)})
+			next, open = time.Time{}, false
+		}
+	}()
+	return d.process(ctx, ev)
 }
 
 // process runs one attempt of an event and records the outcome. It
@@ -349,7 +374,7 @@ func (d *Daemon) failed(ctx context.Context, log *slog.Logger, ev *store.Event, 
 		out.Status, out.NextAt = store.Retry, now.Add(wait)
 		d.metrics.retries.WithLabelValues(e.Flow).Inc()
 	case engine.Wait:
-		out.Status, out.NextAt = store.Waiting, minTime(now.Add(d.retry.WaitPoll), e.Until)
+		out.Status, out.NextAt = store.Waiting, minTime(now.Add(d.retry.waitPoll(now.Sub(ev.Received))), e.Until)
 	default:
 		out.Status = store.Dead
 	}

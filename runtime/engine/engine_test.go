@@ -25,6 +25,9 @@ type memERP struct {
 	keys    map[string]erp.Record
 	next    int
 	fail    error // returned once by the next Write
+	// existing makes Find report a record for every write, as a natural
+	// key lookup does when the record was in the ERP before the flow ran.
+	existing bool
 }
 
 func newMemERP() *memERP {
@@ -69,6 +72,9 @@ func (m *memERP) Write(_ context.Context, w erp.Write) (erp.Record, error) {
 func (m *memERP) Find(_ context.Context, w erp.Write) (erp.Record, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.existing {
+		return erp.Record{"existing": true}, true, nil
+	}
 	r, ok := m.keys[w.Key]
 	return r, ok, nil
 }
@@ -276,3 +282,25 @@ func TestPayoutJournalBalances(t *testing.T) {
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
 
 func asError(err error, target **Error) bool { return errors.As(err, target) }
+
+// A retried run must still apply an upsert to a record that existed before
+// the flow ran: settling is for creates, whose repetition would double.
+func TestSettleDoesNotSkipUpserts(t *testing.T) {
+	prog := loadProgram(t)
+	ev := event(t, "../../testdata/stripe/events/charge.succeeded.json", func(o map[string]any) {
+		o["customer"] = "cus_1"
+		o["metadata"] = map[string]any{"order_id": "SO-1"}
+	})
+	m := newMemERP()
+	m.existing = true
+	env := &Env{ERP: map[string]erp.Driver{"erp": m}, Ledger: &memLedger{m: map[string]erp.Record{}}}
+	if _, err := prog.Flows("stripe", "charge.succeeded")[0].Run(context.Background(), env, ev, Options{Settle: true}); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.count("SalesOrderHeadersV2"); n != 1 {
+		t.Fatalf("the upsert was skipped on a retry (%d writes)", n)
+	}
+	if n := m.count("CustomerPaymentJournalHeaders"); n != 0 {
+		t.Fatalf("a create was repeated although Find had the record (%d writes)", n)
+	}
+}

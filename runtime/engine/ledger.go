@@ -80,6 +80,10 @@ func (r *run) ledger(ctx context.Context) error {
 		return err
 	}
 	key, _ := kv.Value().(string)
+	if key == "" {
+		return &Error{Class: Dead, Err: fmt.Errorf("%s: the journal's idempotency key is empty", l.plan.Journal.Key.At)}
+	}
+	defer r.env.Locks.lock("key|" + key)()
 	entity := l.plan.Journal.HeaderEntity
 	if entity == "" {
 		entity = l.plan.Journal.Entity

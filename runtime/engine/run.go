@@ -52,7 +52,10 @@ type Env struct {
 	Now    func() time.Time
 	// Lookups, when set, caches the records lookups find.
 	Lookups *LookupCache
-	creates keyedMutex
+	// Locks serializes the work on one record: a lookup-or-create, a
+	// write with one idempotency key. Share one across the Envs of
+	// successive plans; nil locks nothing (one run at a time).
+	Locks *KeyLocks
 }
 
 // Options change one run.
@@ -344,8 +347,7 @@ func (r *run) lookup(ctx context.Context, n int, s *step) (bool, error) {
 	for k, v := range where {
 		fields[k] = v
 	}
-	unlock := r.env.creates.lock(cacheKey)
-	defer unlock()
+	defer r.env.Locks.lock("lookup|" + cacheKey)()
 	rec, found, err = d.Lookup(ctx, s.Entity, where)
 	if err != nil {
 		return false, err
@@ -383,6 +385,7 @@ func (r *run) write(ctx context.Context, n int, s *step) error {
 	if key == "" {
 		return &Error{Class: Dead, Err: fmt.Errorf("%s: the idempotency key is empty", s.Key.At)}
 	}
+	defer r.env.Locks.lock("key|" + key)()
 	rec, ok, err := r.env.Ledger.Get(ctx, key)
 	if err != nil {
 		return Transient(err)
@@ -398,7 +401,10 @@ func (r *run) write(ctx context.Context, n int, s *step) error {
 		return err
 	}
 	w := erp.Write{Op: erp.Op(s.Op), Entity: s.Entity, Key: key, Fields: fields}
-	if r.opts.Settle && w.Op != erp.Update { // an update applied twice is the same update
+	// Only a create can be doubled by running it again; an upsert or an
+	// update applied twice is the same write (and Find would take any
+	// existing record for this one's, skipping the update).
+	if r.opts.Settle && w.Op == erp.Create {
 		if rec, ok, err := d.Find(ctx, w); err != nil {
 			return err
 		} else if ok {
@@ -409,6 +415,9 @@ func (r *run) write(ctx context.Context, n int, s *step) error {
 	if err != nil {
 		if erp.KindOf(err) != erp.InDoubt {
 			return err
+		}
+		if w.Op != erp.Create { // repeating it is safe: retry
+			return &erp.Error{Kind: erp.Transient, Message: "write in doubt; will run it again", Err: err}
 		}
 		// The request may have landed: ask the ERP before anyone writes again.
 		found, ok, ferr := d.Find(ctx, w)
@@ -466,8 +475,8 @@ func describeWhere(w erp.Record) string {
 	return "where " + strings.Join(parts, " and ")
 }
 
-// keyedMutex serializes work per key.
-type keyedMutex struct {
+// KeyLocks serializes work per key.
+type KeyLocks struct {
 	mu    sync.Mutex
 	locks map[string]*keyLock
 }
@@ -477,7 +486,13 @@ type keyLock struct {
 	refs int
 }
 
-func (k *keyedMutex) lock(key string) (unlock func()) {
+// NewKeyLocks returns an empty set of locks.
+func NewKeyLocks() *KeyLocks { return &KeyLocks{} }
+
+func (k *KeyLocks) lock(key string) (unlock func()) {
+	if k == nil {
+		return func() {}
+	}
 	k.mu.Lock()
 	if k.locks == nil {
 		k.locks = map[string]*keyLock{}

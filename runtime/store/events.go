@@ -233,6 +233,13 @@ func (s *Store) Finish(ctx context.Context, seq int64, attempt int, planVersion 
 			WHERE seq = ?`, string(o.Status), next, o.Flow, o.Step, o.Error, planVersion, nanos(now), seq); err != nil {
 			return err
 		}
+		if o.Status == Waiting {
+			// Waiting is not failing: it does not use up the retry budget
+			// (one attempt stays counted, so the next one settles writes).
+			if _, err := tx.Exec(`UPDATE events SET attempts = min(attempts, 1) WHERE seq = ?`, seq); err != nil {
+				return err
+			}
+		}
 		for _, st := range o.Trail {
 			if _, err := tx.Exec(`INSERT INTO trail (seq, at, attempt, plan_version, flow, step, kind, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 				seq, nanos(st.At), attempt, planVersion, st.Flow, st.Step, st.Kind, st.Detail); err != nil {
@@ -268,7 +275,10 @@ func (s *Store) Trail(ctx context.Context, seq int64) ([]Step, error) {
 func (s *Store) Requeue(ctx context.Context, seq int64, now time.Time) ([]int64, error) {
 	var out []int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		q := `UPDATE events SET status = 'received', next_at = 0, error = '', updated_at = ? WHERE status = 'dead'`
+		out = out[:0] // the function may run twice (see commit)
+		// A replay gets the whole retry budget again; one attempt stays
+		// counted, so the next one settles writes that may have landed.
+		q := `UPDATE events SET status = 'received', next_at = 0, error = '', attempts = min(attempts, 1), updated_at = ? WHERE status = 'dead'`
 		args := []any{nanos(now)}
 		if seq != 0 {
 			q += ` AND seq = ?`

@@ -103,7 +103,7 @@ func TestAttemptsTrailAndRequeue(t *testing.T) {
 		t.Fatalf("requeue = %v, %v", seqs, err)
 	}
 	ev, _ = s.Event(ctx, fmt.Sprint(ev.Seq))
-	if ev.Status != Received || ev.Error != "" || ev.Attempts != 2 {
+	if ev.Status != Received || ev.Error != "" || ev.Attempts != 1 {
 		t.Fatalf("after requeue: %+v", ev)
 	}
 }
