@@ -157,42 +157,59 @@ func (o *Object) Map() map[string]any {
 	return m
 }
 
-// decode decodes one valid JSON value, objects lazily.
+// decode decodes one valid JSON value (objects indexed, not decoded).
 func decode(raw []byte) (any, error) {
-	if len(raw) == 0 {
-		return nil, ErrSyntax
-	}
-	switch raw[0] {
-	case '"':
-		return unquote(raw)
-	case '{':
-		return object(raw)
-	case '[':
-		return array(raw)
-	case 't':
-		return true, nil
-	case 'f':
-		return false, nil
-	case 'n':
-		return nil, nil
-	}
-	return json.Number(raw), nil
+	v, _, err := decodeAt(raw, 0)
+	return v, err
 }
 
-func array(raw []byte) ([]any, error) {
+// decodeAt decodes the value at raw[i:] and returns the index past it, in
+// one pass however deep the value nests.
+func decodeAt(raw []byte, i int) (any, int, error) {
+	if i >= len(raw) {
+		return nil, -1, ErrSyntax
+	}
+	switch raw[i] {
+	case '"':
+		end := validString(raw, i)
+		if end < 0 {
+			return nil, -1, ErrSyntax
+		}
+		v, err := unquote(raw[i:end])
+		return v, end, err
+	case '{':
+		o, err := object(raw[i:])
+		if err != nil {
+			return nil, -1, err
+		}
+		return o, i + len(o.raw), nil
+	case '[':
+		return arrayAt(raw, i)
+	case 't':
+		return true, literal(raw, i, "true"), nil
+	case 'f':
+		return false, literal(raw, i, "false"), nil
+	case 'n':
+		return nil, literal(raw, i, "null"), nil
+	}
+	end := validNumber(raw, i)
+	if end < 0 {
+		return nil, -1, ErrSyntax
+	}
+	return json.Number(raw[i:end]), end, nil
+}
+
+// arrayAt decodes the array at raw[i:].
+func arrayAt(raw []byte, i int) ([]any, int, error) {
 	out := []any{}
-	i := skipSpace(raw, 1)
+	i = skipSpace(raw, i+1)
 	if i < len(raw) && raw[i] == ']' {
-		return out, nil
+		return out, i + 1, nil
 	}
 	for i < len(raw) {
-		end := skipValue(raw, i)
-		if end < 0 {
-			return nil, ErrSyntax
-		}
-		v, err := decode(raw[i:end])
-		if err != nil {
-			return nil, err
+		v, end, err := decodeAt(raw, i)
+		if err != nil || end < 0 {
+			return nil, -1, ErrSyntax
 		}
 		out = append(out, v)
 		i = skipSpace(raw, end)
@@ -200,14 +217,14 @@ func array(raw []byte) ([]any, error) {
 			break
 		}
 		if raw[i] == ']' {
-			return out, nil
+			return out, i + 1, nil
 		}
 		if raw[i] != ',' {
 			break
 		}
 		i = skipSpace(raw, i+1)
 	}
-	return nil, ErrSyntax
+	return nil, -1, ErrSyntax
 }
 
 // unquote decodes a JSON string literal, without allocating twice when it
@@ -380,60 +397,6 @@ func validNumber(b []byte, i int) int {
 func skipSpace(b []byte, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
 		i++
-	}
-	return i
-}
-
-// skipString returns the index just past the string starting at i, or -1.
-func skipString(b []byte, i int) int {
-	if i >= len(b) || b[i] != '"' {
-		return -1
-	}
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return -1
-}
-
-// skipValue returns the index just past the value starting at i, or -1.
-func skipValue(b []byte, i int) int {
-	if i >= len(b) {
-		return -1
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for ; i < len(b); i++ {
-			switch b[i] {
-			case '"':
-				end := skipString(b, i)
-				if end < 0 {
-					return -1
-				}
-				i = end - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-		}
-		return -1
-	}
-	for ; i < len(b); i++ {
-		switch b[i] {
-		case ',', '}', ']', ' ', '\n', '\t', '\r':
-			return i
-		}
 	}
 	return i
 }

@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 )
 
 // deep decodes an Object tree fully, for comparison with encoding/json.
@@ -105,4 +107,24 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("%q: values differ", b)
 		}
 	})
+}
+
+// Deeply nested arrays decode in time linear in their size.
+func TestDeepArraysAreLinear(t *testing.T) {
+	const depth = 200000
+	raw := []byte(`{"a":` + strings.Repeat("[", depth) + strings.Repeat("]", depth) + `}`)
+	o, err := Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		o.Get("a")
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("decoding nested arrays takes quadratic time")
+	}
 }
