@@ -33,6 +33,9 @@ type metrics struct {
 	reloads     *prometheus.CounterVec
 	plan        *prometheus.GaugeVec
 
+	// The webhook path's counters, resolved once.
+	stripeReceived, stripeAccepted, stripeDuplicates prometheus.Counter
+
 	mu          sync.Mutex
 	planVersion string
 }
@@ -64,6 +67,9 @@ func newMetrics() *metrics {
 		Help: "ERP HTTP request latency.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}, []string{"method"})
 	m.plan = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "flow", Name: "plan_info",
 		Help: "The running plan: 1 for its version."}, []string{"version"})
+	m.stripeReceived = m.received.WithLabelValues("stripe")
+	m.stripeAccepted = m.accepted.WithLabelValues("stripe")
+	m.stripeDuplicates = m.duplicates.WithLabelValues("stripe")
 	m.reg.MustRegister(m.ack, m.runSeconds, m.stepSeconds, m.erpSeconds, m.plan,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
