@@ -168,18 +168,31 @@ func (s *scheduler) load(ctx context.Context) {
 			return
 		}
 		prog := s.d.program()
-		s.mu.Lock()
 		for _, ev := range evs {
 			after = ev.Seq
-			if s.held[ev.Seq] || s.finished[ev.Seq] {
+			s.mu.Lock()
+			known := s.held[ev.Seq] || s.finished[ev.Seq]
+			s.mu.Unlock()
+			if known {
 				continue
 			}
-			s.held[ev.Seq] = true
-			room--
-			s.last = max(s.last, ev.Seq)
-			s.add(&job{ev: ev, key: orderKey(prog, ev)})
+			// A new event: its payload gives its ordering key.
+			if ev.Payload, err = s.d.store.Payload(ctx, ev.Seq); err != nil {
+				if ctx.Err() == nil {
+					s.d.log.Error("reading the inbox", "seq", ev.Seq, "err", err)
+				}
+				return
+			}
+			key := orderKey(prog, ev)
+			s.mu.Lock()
+			if !s.held[ev.Seq] && !s.finished[ev.Seq] {
+				s.held[ev.Seq] = true
+				room--
+				s.last = max(s.last, ev.Seq)
+				s.add(&job{ev: ev, key: key})
+			}
+			s.mu.Unlock()
 		}
-		s.mu.Unlock()
 	}
 }
 
@@ -306,12 +319,12 @@ func (d *Daemon) process(ctx context.Context, ev *store.Event) (time.Time, bool)
 	prog := cur.prog
 	version := prog.Version()
 	if ev.Payload == nil { // parked while it waited
-		full, err := d.store.Event(ctx, fmt.Sprint(ev.Seq))
+		p, err := d.store.Payload(ctx, ev.Seq)
 		if err != nil {
 			log.Error("reading a parked event", "err", err)
 			return time.Now().Add(time.Second), true
 		}
-		ev.Payload = full.Payload
+		ev.Payload = p
 	}
 	flows := prog.Flows(ev.Source, ev.Type)
 	if len(flows) == 0 {

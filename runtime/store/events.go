@@ -93,9 +93,10 @@ func (s *Store) Accept(ctx context.Context, source, gatewayID, typ string, paylo
 }
 
 // OpenEvents returns up to limit events with work left and seq > after,
-// oldest first.
+// oldest first, without their payloads (see Payload): a scheduler that
+// already holds most of them need not read them again.
 func (s *Store) OpenEvents(ctx context.Context, after int64, limit int) ([]*Event, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
+	rows, err := s.db.QueryContext(ctx, `SELECT `+strings.Replace(eventColumns, "payload", "x''", 1)+` FROM events
 		WHERE status IN ('received', 'running', 'retry', 'waiting') AND seq > ? ORDER BY seq LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, err
@@ -107,9 +108,20 @@ func (s *Store) OpenEvents(ctx context.Context, after int64, limit int) ([]*Even
 		if err != nil {
 			return nil, err
 		}
+		e.Payload = nil
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// Payload returns an event's raw payload.
+func (s *Store) Payload(ctx context.Context, seq int64) ([]byte, error) {
+	var p []byte
+	err := s.db.QueryRowContext(ctx, `SELECT payload FROM events WHERE seq = ?`, seq).Scan(&p)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("event %d: %w", seq, ErrNotFound)
+	}
+	return p, err
 }
 
 // ErrNotFound is returned for an unknown event.
