@@ -23,7 +23,7 @@ func (u *unit) assign(f *File, e *ast.Expr, c *checked, want *schema.Type, maxLe
 	if !c.ok || want == nil {
 		return
 	}
-	got := schemaType(c.typ)
+	got := SchemaType(c.typ)
 	if c.typ.String() == "null_type" || got.Kind == schema.Any || want.Kind == schema.Any {
 		return
 	}

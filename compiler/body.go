@@ -147,7 +147,7 @@ func (fu *flowUnit) check() {
 			fu.plan.OrderBy = fu.pexpr(s.Key, c)
 		case *ast.Let:
 			c := fu.u.check(fu.f, s.Value, fu.sc, "")
-			t := schemaType(c.typ)
+			t := SchemaType(c.typ)
 			if sym := fu.declare(s.Name, LetSym, t, c.fromEvent); sym != nil {
 				sym.Expr = s.Value
 				fu.lets = append(fu.lets, sym)

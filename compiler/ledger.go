@@ -53,7 +53,7 @@ func (fu *flowUnit) checkLedgerStmt(s ast.Stmt) {
 		}
 		for _, k := range s.Keys {
 			c := fu.u.check(fu.f, &k.Value.Expr, fu.sc, "")
-			sym := fu.declare(k.Name, GroupSym, schemaType(c.typ), true)
+			sym := fu.declare(k.Name, GroupSym, SchemaType(c.typ), true)
 			if sym != nil {
 				sym.Expr = &k.Value.Expr
 				fu.group = append(fu.group, sym)

@@ -40,9 +40,9 @@ func celType(t *schema.Type) *cel.Type {
 	return cel.DynType
 }
 
-// schemaType converts a CEL type back into a schema type (enum restrictions
+// SchemaType converts a CEL type back into a schema type (enum restrictions
 // are lost; unknown types become Any).
-func schemaType(t *cel.Type) *schema.Type {
+func SchemaType(t *cel.Type) *schema.Type {
 	if t == nil {
 		return schema.AnyType
 	}
@@ -58,9 +58,9 @@ func schemaType(t *cel.Type) *schema.Type {
 	case types.TimestampKind:
 		return schema.TimestampType
 	case types.ListKind:
-		return schema.ListOf(schemaType(t.Parameters()[0]))
+		return schema.ListOf(SchemaType(t.Parameters()[0]))
 	case types.MapKind:
-		return schema.MapOf(schemaType(t.Parameters()[0]), schemaType(t.Parameters()[1]))
+		return schema.MapOf(SchemaType(t.Parameters()[0]), SchemaType(t.Parameters()[1]))
 	case types.StructKind:
 		return schema.ObjectOf(t.TypeName())
 	case types.OpaqueKind:

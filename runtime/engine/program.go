@@ -236,28 +236,5 @@ func celValue(t *cel.Type, v any) (any, error) {
 	if s, ok := v.(string); ok && (t.Kind() == types.IntKind || t.Kind() == types.OpaqueKind) {
 		v = json.Number(s)
 	}
-	return compiler.RuntimeValue(schemaOf(t), v)
-}
-
-func schemaOf(t *cel.Type) *schema.Type {
-	switch t.Kind() {
-	case types.StringKind:
-		return schema.StringType
-	case types.IntKind:
-		return schema.IntType
-	case types.BoolKind:
-		return schema.BoolType
-	case types.DoubleKind:
-		return schema.DoubleType
-	case types.TimestampKind:
-		return schema.TimestampType
-	case types.OpaqueKind:
-		switch t.TypeName() {
-		case "decimal":
-			return schema.DecimalType
-		case "minor":
-			return schema.MinorType
-		}
-	}
-	return schema.AnyType
+	return compiler.RuntimeValue(compiler.SchemaType(t), v)
 }

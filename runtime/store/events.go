@@ -101,6 +101,11 @@ func (s *Store) OpenEvents(ctx context.Context, after int64, limit int) ([]*Even
 	if err != nil {
 		return nil, err
 	}
+	return listEvents(rows)
+}
+
+// listEvents scans the rows of a listing, leaving payloads out.
+func listEvents(rows *sql.Rows) ([]*Event, error) {
 	defer rows.Close()
 	var out []*Event
 	for rows.Next() {
@@ -169,17 +174,7 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]*Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, err
-		}
-		e.Payload = nil
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return listEvents(rows)
 }
 
 // Counts returns how many events are in each status.
