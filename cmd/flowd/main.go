@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -36,7 +37,7 @@ Usage:
   flowd --demo          run the whole loop on sample events, with no credentials
 
 Flags:
-  --flows DIR           the flow package to run (default "flows")
+  --flows DIR           the flow package to run (default "flows"; with --demo, flows/stripe_d365)
   --store PATH          the SQLite store: inbox, ledger, dead letters (default "./flow.db")
   --listen ADDR         HTTP address for webhooks, health, metrics and admin (default "127.0.0.1:8787")
   --erp NAME            sandbox (an embedded F&O stand-in) or d365fo (default "sandbox")
@@ -86,7 +87,10 @@ type options struct {
 	workers                                                                int
 	lookupTTL                                                              time.Duration
 	noWatch, demo                                                          bool
+	set                                                                    []string // flags given on the command line
 }
+
+func (o options) given(name string) bool { return slices.Contains(o.set, name) }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -127,6 +131,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (see flowd --help)", fs.Arg(0))
 	}
+	fs.Visit(func(f *flag.Flag) { o.set = append(o.set, f.Name) })
 	log, err := newLogger(o.logFormat, o.logLevel, stderr)
 	if err != nil {
 		return err
@@ -135,8 +140,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) error {
-	explicitStore := o.store != "./flow.db"
 	if o.demo {
+		if !o.given("flows") {
+			o.flows = filepath.Join("flows", "stripe_d365") // the package the sample events are for
+		}
 		if o.erp != "sandbox" {
 			return errors.New("--demo runs on the sandbox ERP; drop --erp")
 		}
@@ -145,7 +152,7 @@ func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 			return err
 		}
 		defer os.RemoveAll(dir)
-		if !explicitStore {
+		if !o.given("store") {
 			o.store = filepath.Join(dir, "flow.db")
 		}
 		if o.sandboxDB == "" {
