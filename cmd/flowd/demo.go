@@ -28,7 +28,7 @@ var demoEntities = []string{"CustomersV3", "SalesOrderHeadersV2", "CustomerPayme
 
 // runDemo posts the signed sample events to flowd over HTTP, waits for
 // them to settle, and prints what happened.
-func runDemo(ctx context.Context, out io.Writer, base, secret string, st *store.Store, sb *sandbox.Server) error {
+func runDemo(ctx context.Context, out io.Writer, base, secret, storePath string, st *store.Store, sb *sandbox.Server) error {
 	files, err := filepath.Glob(filepath.Join("testdata", "demo", "*.json"))
 	if err != nil || len(files) == 0 {
 		return fmt.Errorf("no sample events in testdata/demo (run flowd --demo from the repository root)")
@@ -106,7 +106,7 @@ func runDemo(ctx context.Context, out io.Writer, base, secret string, st *store.
 		return err
 	}
 	if len(dead) > 0 {
-		fmt.Fprintln(out, "\ndead letters (flowc dlq list --store ... ; replay with flowc dlq replay ID):")
+		fmt.Fprintf(out, "\ndead letters (flowc dlq list --store %s; replay with flowc dlq replay ID --store %s):\n", storePath, storePath)
 		for _, e := range dead {
 			fmt.Fprintf(out, "  %s %s: %s step %d: %s\n", e.GatewayID(), e.Type, e.Flow, e.Step, e.Error)
 		}

@@ -259,7 +259,7 @@ func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 	errc := make(chan error, 1)
 	go func() { errc <- d.Serve(ctx, ln) }()
 	if o.demo {
-		if err := runDemo(ctx, stdout, "http://"+ln.Addr().String(), secrets.stripeWebhook[0], st, sb); err != nil {
+		if err := runDemo(ctx, stdout, "http://"+ln.Addr().String(), secrets.stripeWebhook[0], o.store, st, sb); err != nil {
 			log.Error("demo", "err", err)
 		}
 		fmt.Fprintf(stdout, "\nflowd keeps running on http://%s (try /readyz, /metrics, /admin/events, /admin/dlq); Ctrl-C stops it.\n", ln.Addr())

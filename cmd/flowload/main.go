@@ -3,8 +3,11 @@
 // acknowledged per second, the acknowledgement latency (p50, p90, p99, max),
 // and flowd's resident memory afterwards (from its /metrics).
 //
-//	flowd --store /tmp/load.db &
-//	STRIPE_WEBHOOK_SECRET=whsec_... flowload --url http://127.0.0.1:8787 -n 50000 -c 64
+//	export STRIPE_WEBHOOK_SECRET=whsec_test
+//	flowd --store /tmp/load.db --no-watch &
+//	flowload --url http://127.0.0.1:8787 -n 50000 -c 64 [--type customer.created]
+//
+// With --jsonl FILE it writes the events, one per line, for flowc run.
 package main
 
 import (
