@@ -262,7 +262,8 @@ func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 		if err := runDemo(ctx, stdout, "http://"+ln.Addr().String(), secrets.stripeWebhook[0], o.store, st, sb); err != nil {
 			log.Error("demo", "err", err)
 		}
-		fmt.Fprintf(stdout, "\nflowd keeps running on http://%s (try /readyz, /metrics, /admin/events, /admin/dlq); Ctrl-C stops it.\n", ln.Addr())
+		fmt.Fprintf(stdout, "\nflowd keeps running on http://%s (try /readyz, /metrics, /admin/events, /admin/dlq);\n"+
+			"its store is %s (flowc events list --store %s); Ctrl-C stops it and removes the demo's files.\n", ln.Addr(), o.store, o.store)
 	}
 	return <-errc
 }
