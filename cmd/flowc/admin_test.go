@@ -86,3 +86,20 @@ func TestDLQAndEvents(t *testing.T) {
 	flowc(t, 2, "dlq", "frobnicate", "--store", path)
 	flowc(t, 1, "events", "show", "evt_missing", "--store", path)
 }
+
+func TestReplayFromTheStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "flow.db")
+	st, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"id":"evt_1","object":"event","type":"charge.succeeded","created":1648320032,"data":{"object":{"id":"ch_1","amount":2000,"paid":true,"currency":"usd","customer":"cus_1","metadata":{"order_id":"SO-1"}}}}`)
+	if _, err := st.Accept(context.Background(), "stripe", "evt_1", "charge.succeeded", body, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	out, _ := flowc(t, 0, "replay", "--store", path, "--since", "1h", "--old", "../../flows/stripe_d365", "--new", "../../flows/stripe_d365")
+	if !strings.Contains(out, "0 of 1 events write differently") || !strings.Contains(out, "amounts USD: old 20, new 20") {
+		t.Errorf("replay from the store:\n%s", out)
+	}
+}

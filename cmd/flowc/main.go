@@ -17,6 +17,7 @@ Commands:
   fmt     format flows in the canonical layout
   plan    print the execution plan the runtime would run
   run     run flows over recorded events with no daemon, writing the ERP operations they would send
+  replay  run two versions of the flows over the same events and diff their ERP writes
   events  list events in flowd's store, or show one with its step trail
   dlq     list, show and replay dead letters
 
@@ -40,6 +41,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdPlan(args[1:], stdout, stderr)
 	case "run":
 		return cmdRun(args[1:], stdout, stderr)
+	case "replay":
+		return cmdReplay(args[1:], stdout, stderr)
 	case "events":
 		return cmdEvents(args[1:], stdout, stderr)
 	case "dlq":

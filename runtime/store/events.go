@@ -119,6 +119,30 @@ func listEvents(rows *sql.Rows) ([]*Event, error) {
 	return out, rows.Err()
 }
 
+// EachPayload calls fn with the payload of each event received since from
+// (all when from is zero), in the order they arrived, for replays.
+func (s *Store) EachPayload(ctx context.Context, from time.Time, fn func([]byte) error) error {
+	var since int64
+	if !from.IsZero() {
+		since = nanos(from)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT payload FROM events WHERE received_at >= ? ORDER BY seq`, since)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p []byte
+		if err := rows.Scan(&p); err != nil {
+			return err
+		}
+		if err := fn(p); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 // Payload returns an event's raw payload.
 func (s *Store) Payload(ctx context.Context, seq int64) ([]byte, error) {
 	var p []byte
