@@ -16,6 +16,7 @@ Commands:
   check   type-check flows and report problems (exit 0 clean, 1 findings, 2 usage or I/O error)
   fmt     format flows in the canonical layout
   plan    print the execution plan the runtime would run
+  test    run the tests written next to the flows (*.flowtest)
   run     run flows over recorded events with no daemon, writing the ERP operations they would send
   replay  run two versions of the flows over the same events and diff their ERP writes
   events  list events in flowd's store, or show one with its step trail
@@ -43,6 +44,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRun(args[1:], stdout, stderr)
 	case "replay":
 		return cmdReplay(args[1:], stdout, stderr)
+	case "test":
+		return cmdTest(args[1:], stdout, stderr)
 	case "events":
 		return cmdEvents(args[1:], stdout, stderr)
 	case "dlq":

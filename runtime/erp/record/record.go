@@ -59,6 +59,16 @@ type line struct {
 	Lines      []map[string]any `json:"lines,omitempty"`
 }
 
+// Seed adds a record the ERP holds before the run (a test's given
+// records): lookups find it; nothing is logged.
+func (d *Driver) Seed(entity string, rec erp.Record) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	rec = clone(rec)
+	d.records[entity] = append(d.records[entity], rec)
+	d.add(entity, rec, rec)
+}
+
 // Lookup returns the first recorded record of entity whose fields equal where.
 func (d *Driver) Lookup(_ context.Context, entity string, where erp.Record) (erp.Record, bool, error) {
 	d.mu.Lock()

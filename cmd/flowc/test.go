@@ -1,0 +1,422 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/rogpeppe/go-internal/txtar"
+	"github.com/shopspring/decimal"
+
+	"github.com/flowhq/flow/compiler"
+	"github.com/flowhq/flow/runtime/engine"
+	"github.com/flowhq/flow/runtime/erp"
+	"github.com/flowhq/flow/runtime/erp/record"
+)
+
+const testUsage = `Usage: flowc test [-run REGEXP] [-v] [--format text|json] [PATH...]
+
+Runs the tests written next to the flows: every *.flowtest file under PATH
+(default ".") tests the flow package in its directory. A .flowtest file is
+a txtar archive; each test is a group of sections named <test>/<part>:
+
+  -- refund waits for its order/event.json --     the gateway event (inline JSON), or
+  -- refund waits for its order/event --          a path to one, relative to the test file
+  -- refund waits for its order/given.jsonl --    ERP records that exist: {"entity": ..., "fields": {...}}
+  -- payout posts a journal/list.balance_transactions.jsonl --
+                                                  the items a gateway list returns, one per line
+  -- refund waits for its order/expect.jsonl --   the ERP writes, in order: {"op": ..., "entity": ...,
+                                                  "key": ..., "fields": {...}, "lines": [{...}]}; key,
+                                                  fields and lines may be partial (only what is given
+                                                  is compared; lines, when given, all of them)
+  -- refund waits for its order/expect-failure -- instead of writes: the run fails, with this text in
+                                                  its reason
+
+Events run with the record ERP driver (nothing is sent anywhere) and the
+clock at the event's created time. Output is like go test's; exit 0 when
+every test passes, 1 when one fails, 2 on a usage or I/O error or flows
+that do not compile.`
+
+// flowTest is one test of a .flowtest file.
+type flowTest struct {
+	Name, File     string
+	event          []byte
+	given          []byte
+	lists          map[string][]byte // list name -> items, one JSON object per line
+	expect         []byte
+	expectFailure  string
+	hasExpectation bool
+}
+
+// testResult is the outcome of one test.
+type testResult struct {
+	Name    string   `json:"name"`
+	File    string   `json:"file"`
+	Pass    bool     `json:"pass"`
+	Reasons []string `json:"reasons,omitempty"`
+	Took    string   `json:"took"`
+}
+
+func cmdTest(args []string, stdout, stderr io.Writer) int {
+	fset := newFlagSet("test", testUsage, stderr)
+	runRE := fset.String("run", "", "run only the tests whose names match this regular expression")
+	verbose := fset.Bool("v", false, "print every test, not only failures")
+	format := fset.String("format", "text", "text or json")
+	if err := fset.Parse(args); err != nil {
+		return usageExit(err)
+	}
+	filter, err := regexp.Compile(*runRE)
+	if err != nil || (*format != "text" && *format != "json") {
+		fmt.Fprintln(stderr, "flowc test: -run takes a regular expression; --format is text or json")
+		return 2
+	}
+	paths := fset.Args()
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	files, err := findTestFiles(paths)
+	if err != nil {
+		fmt.Fprintf(stderr, "flowc test: %v\n", err)
+		return 2
+	}
+	if len(files) == 0 {
+		fmt.Fprintf(stderr, "flowc test: no .flowtest files in %s\n", strings.Join(paths, " "))
+		return 2
+	}
+	var results []testResult
+	for _, file := range files {
+		tests, err := readTests(file)
+		if err != nil {
+			fmt.Fprintf(stderr, "flowc test: %v\n", err)
+			return 2
+		}
+		prog, diags, err := engine.Load(filepath.Dir(file), compiler.Config{})
+		if err == nil && prog == nil {
+			err = fmt.Errorf("%s does not compile:\n%s", filepath.Dir(file), diagLines(diags))
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "flowc test: %v\n", err)
+			return 2
+		}
+		for _, t := range tests {
+			if filter.MatchString(t.Name) {
+				results = append(results, t.run(prog))
+			}
+		}
+	}
+	failed := 0
+	for _, r := range results {
+		if !r.Pass {
+			failed++
+		}
+	}
+	if *format == "json" {
+		writeJSONOut(stdout, results)
+	} else {
+		for _, r := range results {
+			if r.Pass && !*verbose {
+				continue
+			}
+			status := "PASS"
+			if !r.Pass {
+				status = "FAIL"
+			}
+			fmt.Fprintf(stdout, "--- %s: %s (%s)\n", status, r.Name, r.Took)
+			for _, reason := range r.Reasons {
+				fmt.Fprintf(stdout, "    %s: %s\n", r.File, strings.ReplaceAll(reason, "\n", "\n        "))
+			}
+		}
+		if failed > 0 {
+			fmt.Fprintf(stdout, "FAIL: %d of %d tests failed\n", failed, len(results))
+		} else {
+			fmt.Fprintf(stdout, "ok  %d tests\n", len(results))
+		}
+	}
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+func findTestFiles(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && strings.HasSuffix(path, ".flowtest") {
+				out = append(out, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// readTests parses a .flowtest file into its tests, in file order.
+func readTests(file string) ([]*flowTest, error) {
+	a, err := txtar.ParseFile(file)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]*flowTest{}
+	var tests []*flowTest
+	for _, f := range a.Files {
+		name, part, ok := strings.Cut(f.Name, "/")
+		if !ok {
+			return nil, fmt.Errorf("%s: section %q is not <test>/<part>", file, f.Name)
+		}
+		t := byName[name]
+		if t == nil {
+			t = &flowTest{Name: name, File: file}
+			byName[name] = t
+			tests = append(tests, t)
+		}
+		switch part {
+		case "event.json":
+			t.event = f.Data
+		case "event":
+			b, err := os.ReadFile(filepath.Join(filepath.Dir(file), strings.TrimSpace(string(f.Data))))
+			if err != nil {
+				return nil, fmt.Errorf("%s: test %q: %w", file, name, err)
+			}
+			t.event = b
+		case "given.jsonl":
+			t.given = f.Data
+		case "expect.jsonl":
+			t.expect, t.hasExpectation = f.Data, true
+		case "expect-failure":
+			t.expectFailure, t.hasExpectation = strings.TrimSpace(string(f.Data)), true
+		default:
+			if list, ok := strings.CutPrefix(part, "list."); ok && strings.HasSuffix(list, ".jsonl") {
+				if t.lists == nil {
+					t.lists = map[string][]byte{}
+				}
+				t.lists[strings.TrimSuffix(list, ".jsonl")] = f.Data
+				continue
+			}
+			return nil, fmt.Errorf("%s: test %q: unknown part %q (event.json, event, given.jsonl, expect.jsonl, expect-failure)", file, name, part)
+		}
+	}
+	for _, t := range tests {
+		if t.event == nil || !t.hasExpectation {
+			return nil, fmt.Errorf("%s: test %q needs an event and an expectation (expect.jsonl or expect-failure)", file, t.Name)
+		}
+	}
+	return tests, nil
+}
+
+// run runs one test on a fresh record driver.
+func (t *flowTest) run(prog *engine.Program) testResult {
+	start := time.Now()
+	res := testResult{Name: t.Name, File: t.File}
+	fail := func(format string, args ...any) testResult {
+		res.Reasons = append(res.Reasons, fmt.Sprintf(format, args...))
+		res.Took = time.Since(start).Round(time.Microsecond).String()
+		return res
+	}
+	ev, err := decodeEvent(bytes.TrimSpace(t.event))
+	if err != nil {
+		return fail("the event: %v", err)
+	}
+	var log bytes.Buffer
+	drivers := map[string]*record.Driver{}
+	env := &engine.Env{ERP: map[string]erp.Driver{}, Lists: map[string]engine.Lister{}, Ledger: &memLedger{m: map[string]erp.Record{}},
+		Now: func() time.Time { return ev.Received }}
+	for _, c := range prog.Plan.Connectors {
+		if c.Kind == "erp" {
+			d := record.New(&log, prog.Connector(c.Alias))
+			drivers[c.Alias], env.ERP[c.Alias] = d, d
+		} else {
+			env.Lists[c.Alias] = givenLists(t.lists)
+		}
+	}
+	if err := seed(t.given, drivers); err != nil {
+		return fail("given: %v", err)
+	}
+	var runErrs []string
+	for _, f := range prog.Flows(ev.Source, ev.Type) {
+		if _, err := f.Run(context.Background(), env, ev, engine.Options{}); err != nil {
+			runErrs = append(runErrs, err.Error())
+		}
+	}
+	got, err := decodeOps(log.Bytes())
+	if err != nil {
+		return fail("%v", err)
+	}
+	if t.expectFailure != "" {
+		joined := strings.Join(runErrs, "; ")
+		if !strings.Contains(joined, t.expectFailure) {
+			if joined == "" {
+				joined = "the run succeeded"
+			}
+			return fail("want a failure with %q; got: %s", t.expectFailure, joined)
+		}
+	} else if len(runErrs) > 0 {
+		return fail("the run failed: %s", strings.Join(runErrs, "; "))
+	}
+	want, err := decodeOps(t.expect)
+	if err != nil {
+		return fail("expect.jsonl: %v", err)
+	}
+	for _, r := range compareOps(want, got) {
+		res.Reasons = append(res.Reasons, r)
+	}
+	res.Pass = len(res.Reasons) == 0
+	res.Took = time.Since(start).Round(time.Microsecond).String()
+	return res
+}
+
+// givenLists serves a test's list items.
+type givenLists map[string][]byte
+
+func (g givenLists) List(_ context.Context, list string, _ map[string]any) ([]map[string]any, error) {
+	raw, ok := g[list]
+	if !ok {
+		return nil, fmt.Errorf("the test gives no items for list %s (add a list.%s.jsonl section)", list, list)
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var out []map[string]any
+	for {
+		var item map[string]any
+		if err := d.Decode(&item); errors.Is(err, io.EOF) {
+			return out, nil
+		} else if err != nil {
+			return nil, fmt.Errorf("list.%s.jsonl: %v", list, err)
+		}
+		out = append(out, item)
+	}
+}
+
+// seed adds the given records to the ERP.
+func seed(given []byte, drivers map[string]*record.Driver) error {
+	d := json.NewDecoder(bytes.NewReader(given))
+	d.UseNumber()
+	for {
+		var g struct {
+			Connector string         `json:"connector"`
+			Entity    string         `json:"entity"`
+			Fields    map[string]any `json:"fields"`
+		}
+		if err := d.Decode(&g); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		drv := drivers[g.Connector]
+		if drv == nil && len(drivers) == 1 {
+			for _, only := range drivers {
+				drv = only
+			}
+		}
+		if drv == nil || g.Entity == "" {
+			return fmt.Errorf("a given record needs an entity (and a connector when the flows import several ERPs)")
+		}
+		rec := erp.Record{}
+		for k, v := range g.Fields {
+			if n, ok := v.(json.Number); ok {
+				dec, err := decimal.NewFromString(string(n))
+				if err != nil {
+					return fmt.Errorf("%s.%s: %v", g.Entity, k, err)
+				}
+				v = dec
+			}
+			rec[k] = v
+		}
+		drv.Seed(g.Entity, rec)
+	}
+}
+
+func decodeOps(b []byte) ([]*recordedOp, error) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var out []*recordedOp
+	for {
+		var o recordedOp
+		if err := d.Decode(&o); errors.Is(err, io.EOF) {
+			return out, nil
+		} else if err != nil {
+			return nil, err
+		}
+		out = append(out, &o)
+	}
+}
+
+// compareOps matches the expected writes to the writes, in order: each
+// expected write names its op and entity, and may give its key and some
+// fields; every given one must match.
+func compareOps(want, got []*recordedOp) []string {
+	var reasons []string
+	for i, w := range want {
+		if i >= len(got) {
+			reasons = append(reasons, fmt.Sprintf("write %d: want %s %s, got no more writes", i+1, w.Op, w.Entity))
+			continue
+		}
+		g := got[i]
+		if g.Op != w.Op || g.Entity != w.Entity || (w.Key != "" && g.Key != w.Key) {
+			reasons = append(reasons, fmt.Sprintf("write %d: want %s, got %s", i+1, describeOp(w), describeOp(g)))
+			continue
+		}
+		reasons = append(reasons, compareFields(fmt.Sprintf("write %d (%s)", i+1, describeOp(g)), w.Fields, g.Fields)...)
+		if w.Lines != nil {
+			if len(w.Lines) != len(g.Lines) {
+				reasons = append(reasons, fmt.Sprintf("write %d (%s): %d lines, want %d", i+1, describeOp(g), len(g.Lines), len(w.Lines)))
+				continue
+			}
+			for j := range w.Lines {
+				reasons = append(reasons, compareFields(fmt.Sprintf("write %d (%s) line %d", i+1, describeOp(g), j+1), w.Lines[j], g.Lines[j])...)
+			}
+		}
+	}
+	for i := len(want); i < len(got); i++ {
+		reasons = append(reasons, fmt.Sprintf("write %d: unexpected %s", i+1, describeOp(got[i])))
+	}
+	return reasons
+}
+
+// compareFields reports the fields of want that got does not match.
+func compareFields(where string, want, got map[string]any) []string {
+	var out []string
+	for _, k := range sortedKeys(want) {
+		if !sameNumberOrValue(want[k], got[k]) {
+			out = append(out, fmt.Sprintf("%s: %s = %s, want %s", where, k, jsonText(got[k]), jsonText(want[k])))
+		}
+	}
+	return out
+}
+
+func describeOp(o *recordedOp) string {
+	s := o.Op + " " + o.Entity
+	if o.Key != "" {
+		s += " key " + jsonText(o.Key)
+	}
+	return s
+}
+
+// sameNumberOrValue compares JSON values, numbers by value (20 == 20.00).
+func sameNumberOrValue(a, b any) bool {
+	x, okx := a.(json.Number)
+	y, oky := b.(json.Number)
+	if okx && oky {
+		dx, err1 := decimal.NewFromString(string(x))
+		dy, err2 := decimal.NewFromString(string(y))
+		return err1 == nil && err2 == nil && dx.Equal(dy)
+	}
+	return sameValue(a, b)
+}
