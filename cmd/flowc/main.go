@@ -19,6 +19,7 @@ Commands:
   test    run the tests written next to the flows (*.flowtest)
   run     run flows over recorded events with no daemon, writing the ERP operations they would send
   replay  run two versions of the flows over the same events and diff their ERP writes
+  suggest propose field mappings from a gateway object to an ERP entity, or a .flow skeleton
   events  list events in flowd's store, or show one with its step trail
   dlq     list, show and replay dead letters
 
@@ -46,6 +47,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdReplay(args[1:], stdout, stderr)
 	case "test":
 		return cmdTest(args[1:], stdout, stderr)
+	case "suggest":
+		return cmdSuggest(args[1:], stdout, stderr)
 	case "events":
 		return cmdEvents(args[1:], stdout, stderr)
 	case "dlq":
