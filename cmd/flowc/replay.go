@@ -37,6 +37,9 @@ by kind and entity, and amounts per currency in each version.
 --old is a directory, or a git revision: the package at the path of --new
 as it was in that revision (read with git archive). --store reads the
 events flowd received (--since an RFC 3339 time or a duration such as 720h).
+Ledgers read gateway lists (a payout's balance transactions), which a
+replay does not fetch: their events fail alike in both versions and show
+no difference.
 Exits 0 when the writes are the same, 1 when they differ, 2 on a usage or
 I/O error or flows that do not compile.`, stderr)
 	events := fs.String("events", "", "recorded events, one JSON event per line")
@@ -49,9 +52,16 @@ I/O error or flows that do not compile.`, stderr)
 	if err := fs.Parse(args); err != nil {
 		return usageExit(err)
 	}
-	if (*events == "") == (*storePath == "") || *oldDir == "" || *newDir == "" || fs.NArg() > 0 || (*format != "text" && *format != "json") {
-		fmt.Fprintln(stderr, "flowc replay: give --events or --store, --old and --new (see flowc replay --help)")
+	if (*events == "") == (*storePath == "") || *oldDir == "" || *newDir == "" || fs.NArg() > 0 || (*format != "text" && *format != "json") ||
+		(*since != "" && *storePath == "") {
+		fmt.Fprintln(stderr, "flowc replay: give --events or --store (--since goes with --store), --old and --new (see flowc replay --help)")
 		return 2
+	}
+	if *storePath != "" {
+		if _, err := os.Stat(*storePath); err != nil {
+			fmt.Fprintf(stderr, "flowc replay: no store at %s\n", *storePath)
+			return 2
+		}
 	}
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "flowc replay: %v\n", err)
@@ -93,6 +103,9 @@ I/O error or flows that do not compile.`, stderr)
 		return fail(err)
 	}
 	rep := df.report()
+	if rep.Events == 0 {
+		return fail(errors.New("no events to replay"))
+	}
 	rep.Took = time.Since(start).Round(time.Millisecond).String()
 	if *format == "json" {
 		writeJSONOut(stdout, rep)
@@ -108,9 +121,8 @@ I/O error or flows that do not compile.`, stderr)
 // eachEvent calls fn with each event to replay, in the order they
 // arrived, reading them one at a time.
 func eachEvent(file, storePath, since string, fn func(*engine.Event) error) error {
-	n := 0
+	n := 0 // the line of the file, or the store's nth event
 	decode := func(b []byte) error {
-		n++
 		ev, err := decodeEvent(b)
 		if err != nil {
 			return fmt.Errorf("event %d: %w", n, err)
@@ -127,7 +139,7 @@ func eachEvent(file, storePath, since string, fn func(*engine.Event) error) erro
 			return err
 		}
 		defer st.Close()
-		return st.EachPayload(context.Background(), from, decode)
+		return st.EachPayload(context.Background(), from, func(b []byte) error { n++; return decode(b) })
 	}
 	f, err := os.Open(file)
 	if err != nil {
@@ -137,6 +149,7 @@ func eachEvent(file, storePath, since string, fn func(*engine.Event) error) erro
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
 	for sc.Scan() {
+		n++
 		if b := bytes.TrimSpace(sc.Bytes()); len(b) > 0 {
 			// The scanner reuses its buffer; the event keeps its bytes.
 			if err := decode(bytes.Clone(b)); err != nil {
@@ -164,7 +177,13 @@ func parseSince(s string) (time.Time, error) {
 // checkoutRevision extracts the package at newDir's path as it was in rev
 // into a temporary directory.
 func checkoutRevision(rev, newDir string) (string, func(), error) {
+	if strings.HasPrefix(rev, "-") {
+		return "", nil, fmt.Errorf("--old %s: not a directory, and not a revision", rev)
+	}
 	abs, err := filepath.Abs(newDir)
+	if err == nil {
+		abs, err = filepath.EvalSymlinks(abs) // git names the real path
+	}
 	if err != nil {
 		return "", nil, err
 	}
@@ -177,7 +196,7 @@ func checkoutRevision(rev, newDir string) (string, func(), error) {
 	if err != nil {
 		return "", nil, err
 	}
-	cmd := exec.Command("git", "-C", root, "archive", "--format=tar", rev, "--", filepath.ToSlash(rel))
+	cmd := exec.Command("git", "-C", root, "archive", "--format=tar", "--end-of-options", rev, filepath.ToSlash(rel))
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
 	out, err := cmd.Output()
@@ -199,8 +218,8 @@ func checkoutRevision(rev, newDir string) (string, func(), error) {
 			cleanup()
 			return "", nil, err
 		}
-		if h.Typeflag != tar.TypeReg || !strings.HasSuffix(h.Name, ".flow") {
-			continue
+		if h.Typeflag != tar.TypeReg {
+			continue // the package's files: flows, and what they read (a tenant's $metadata)
 		}
 		name := filepath.Join(tmp, filepath.FromSlash(h.Name))
 		if !strings.HasPrefix(name, tmp+string(filepath.Separator)) {
@@ -224,11 +243,12 @@ func checkoutRevision(rev, newDir string) (string, func(), error) {
 
 // recordedOp is one ERP operation as the record driver logs it.
 type recordedOp struct {
-	Op     string           `json:"op"`
-	Entity string           `json:"entity"`
-	Key    string           `json:"key,omitempty"`
-	Fields map[string]any   `json:"fields"`
-	Lines  []map[string]any `json:"lines,omitempty"`
+	Op         string           `json:"op"`
+	Entity     string           `json:"entity"`
+	Key        string           `json:"key,omitempty"`
+	Fields     map[string]any   `json:"fields"`
+	LineEntity string           `json:"line_entity,omitempty"`
+	Lines      []map[string]any `json:"lines,omitempty"`
 }
 
 func (o *recordedOp) id() string { return o.Op + " " + o.Entity + " " + o.Key }
@@ -250,6 +270,7 @@ type flowVersion struct {
 	prog *engine.Program
 	env  *engine.Env
 	log  *eventLog
+	dir  string // stripped from failures, so the same failure reads alike in both versions
 }
 
 func loadVersion(dir string, cfg compiler.Config) (*flowVersion, error) {
@@ -260,7 +281,7 @@ func loadVersion(dir string, cfg compiler.Config) (*flowVersion, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &flowVersion{prog: prog, log: &eventLog{}}
+	v := &flowVersion{prog: prog, log: &eventLog{}, dir: filepath.Clean(dir) + string(filepath.Separator)}
 	v.env = &engine.Env{ERP: map[string]erp.Driver{}, Ledger: &memLedger{m: map[string]erp.Record{}},
 		Now: func() time.Time { return time.Unix(1<<40, 0) }}
 	for _, c := range prog.Plan.Connectors {
@@ -278,7 +299,7 @@ func (v *flowVersion) run(ev *engine.Event) (outcome, error) {
 	var errs []string
 	for _, f := range v.prog.Flows(ev.Source, ev.Type) {
 		if _, err := f.Run(context.Background(), v.env, ev, engine.Options{}); err != nil {
-			errs = append(errs, err.Error())
+			errs = append(errs, strings.ReplaceAll(err.Error(), v.dir, ""))
 		}
 	}
 	out.err = strings.Join(errs, "; ")

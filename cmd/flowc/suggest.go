@@ -221,9 +221,11 @@ func match(path, field string) (int, string) {
 	fieldWords := camelWords(field)
 	pathWords := strings.FieldsFunc(strings.ToLower(path), func(r rune) bool { return r == '.' || r == '_' })
 	hits := 0
+	used := make([]bool, len(fieldWords)) // each word of the field matches once
 	for _, w := range pathWords {
-		for _, fw := range fieldWords {
-			if w == fw || len(w) > 3 && strings.HasPrefix(fw, w) {
+		for i, fw := range fieldWords {
+			if !used[i] && (w == fw || len(w) > 3 && strings.HasPrefix(fw, w)) {
+				used[i] = true
 				hits++
 				break
 			}

@@ -39,8 +39,9 @@ a txtar archive; each test is a group of sections named <test>/<part>:
                                                   "key": ..., "fields": {...}, "lines": [{...}]}; key,
                                                   fields and lines may be partial (only what is given
                                                   is compared; lines, when given, all of them)
-  -- refund waits for its order/expect-failure -- instead of writes: the run fails, with this text in
-                                                  its reason
+  -- refund waits for its order/expect-failure -- the run fails, with this text in its reason (any
+                                                  failure when empty); the writes before it are
+                                                  compared only when expect.jsonl is given too
 
 Events run with the record ERP driver (nothing is sent anywhere) and the
 clock at the event's created time. Output is like go test's; exit 0 when
@@ -49,13 +50,14 @@ that do not compile.`
 
 // flowTest is one test of a .flowtest file.
 type flowTest struct {
-	Name, File     string
-	event          []byte
-	given          []byte
-	lists          map[string][]byte // list name -> items, one JSON object per line
-	expect         []byte
-	expectFailure  string
-	hasExpectation bool
+	Name, File    string
+	event         []byte
+	given         []byte
+	lists         map[string][]byte // list name -> items, one JSON object per line
+	expect        []byte
+	hasExpect     bool
+	expectFailure string
+	hasFailure    bool
 }
 
 // testResult is the outcome of one test.
@@ -174,9 +176,17 @@ func readTests(file string) ([]*flowTest, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(a.Files) == 0 {
+		return nil, fmt.Errorf("%s: no tests (sections are written -- <test>/<part> --)", file)
+	}
 	byName := map[string]*flowTest{}
+	seen := map[string]bool{}
 	var tests []*flowTest
 	for _, f := range a.Files {
+		if seen[f.Name] {
+			return nil, fmt.Errorf("%s: section %q appears twice (a copied test not renamed?)", file, f.Name)
+		}
+		seen[f.Name] = true
 		name, part, ok := strings.Cut(f.Name, "/")
 		if !ok {
 			return nil, fmt.Errorf("%s: section %q is not <test>/<part>", file, f.Name)
@@ -199,9 +209,9 @@ func readTests(file string) ([]*flowTest, error) {
 		case "given.jsonl":
 			t.given = f.Data
 		case "expect.jsonl":
-			t.expect, t.hasExpectation = f.Data, true
+			t.expect, t.hasExpect = f.Data, true
 		case "expect-failure":
-			t.expectFailure, t.hasExpectation = strings.TrimSpace(string(f.Data)), true
+			t.expectFailure, t.hasFailure = strings.TrimSpace(string(f.Data)), true
 		default:
 			if list, ok := strings.CutPrefix(part, "list."); ok && strings.HasSuffix(list, ".jsonl") {
 				if t.lists == nil {
@@ -214,7 +224,7 @@ func readTests(file string) ([]*flowTest, error) {
 		}
 	}
 	for _, t := range tests {
-		if t.event == nil || !t.hasExpectation {
+		if t.event == nil || !t.hasExpect && !t.hasFailure {
 			return nil, fmt.Errorf("%s: test %q needs an event and an expectation (expect.jsonl or expect-failure)", file, t.Name)
 		}
 	}
@@ -249,8 +259,12 @@ func (t *flowTest) run(prog *engine.Program) testResult {
 	if err := seed(t.given, drivers); err != nil {
 		return fail("given: %v", err)
 	}
+	flows := prog.Flows(ev.Source, ev.Type)
+	if len(flows) == 0 {
+		return fail("no flow handles %s events", ev.Type)
+	}
 	var runErrs []string
-	for _, f := range prog.Flows(ev.Source, ev.Type) {
+	for _, f := range flows {
 		if _, err := f.Run(context.Background(), env, ev, engine.Options{}); err != nil {
 			runErrs = append(runErrs, err.Error())
 		}
@@ -259,13 +273,18 @@ func (t *flowTest) run(prog *engine.Program) testResult {
 	if err != nil {
 		return fail("%v", err)
 	}
-	if t.expectFailure != "" {
+	if t.hasFailure {
 		joined := strings.Join(runErrs, "; ")
-		if !strings.Contains(joined, t.expectFailure) {
+		if joined == "" || !strings.Contains(joined, t.expectFailure) {
 			if joined == "" {
 				joined = "the run succeeded"
 			}
 			return fail("want a failure with %q; got: %s", t.expectFailure, joined)
+		}
+		if !t.hasExpect {
+			res.Pass = true
+			res.Took = time.Since(start).Round(time.Microsecond).String()
+			return res
 		}
 	} else if len(runErrs) > 0 {
 		return fail("the run failed: %s", strings.Join(runErrs, "; "))
@@ -308,6 +327,7 @@ func (g givenLists) List(_ context.Context, list string, _ map[string]any) ([]ma
 func seed(given []byte, drivers map[string]*record.Driver) error {
 	d := json.NewDecoder(bytes.NewReader(given))
 	d.UseNumber()
+	d.DisallowUnknownFields()
 	for {
 		var g struct {
 			Connector string         `json:"connector"`
@@ -346,6 +366,7 @@ func seed(given []byte, drivers map[string]*record.Driver) error {
 func decodeOps(b []byte) ([]*recordedOp, error) {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
+	d.DisallowUnknownFields() // a typo ("feilds") must not pass unnoticed
 	var out []*recordedOp
 	for {
 		var o recordedOp

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,5 +102,60 @@ func TestExampleFlowsPassTheirTests(t *testing.T) {
 	out, _ := flowc(t, 0, "test", "../../flows")
 	if !strings.HasPrefix(out, "ok  ") {
 		t.Errorf("flowc test flows/:\n%s", out)
+	}
+}
+
+func TestFlowcTestRefusesWhatWouldPassUnnoticed(t *testing.T) {
+	event := `{"id":"evt_1","type":"charge.succeeded","created":1,"data":{"object":{"id":"ch_1","amount":2000,"currency":"usd","customer":"cus_1","metadata":{"order_id":"SO-1"}}}}`
+	dir := writeFiles(t, map[string]string{
+		"typo/a.flow": testFlow, "typo/a.flowtest": "-- t/event.json --\n" + event + "\n-- t/expect.jsonl --\n" +
+			`{"op":"upsert","entity":"SalesOrderHeadersV2","feilds":{"CurrencyCode":"EUR"}}` + "\n",
+		"dup/a.flow": testFlow, "dup/a.flowtest": "-- t/event.json --\n" + event + "\n-- t/expect.jsonl --\n-- t/expect.jsonl --\n",
+		"empty/a.flow": testFlow, "empty/a.flowtest": "--t/event.json--\n",
+		"notype/a.flow": testFlow, "notype/a.flowtest": "-- t/event.json --\n" + strings.Replace(event, "charge.succeeded", "charge.succeded", 1) + "\n-- t/expect.jsonl --\n",
+	})
+	out, _ := flowc(t, 1, "test", filepath.Join(dir, "typo"))
+	if !strings.Contains(out, `unknown field "feilds"`) {
+		t.Errorf("a typo in an expectation:\n%s", out)
+	}
+	_, errs := flowc(t, 2, "test", filepath.Join(dir, "dup"))
+	if !strings.Contains(errs, "appears twice") {
+		t.Errorf("a duplicated section: %s", errs)
+	}
+	_, errs = flowc(t, 2, "test", filepath.Join(dir, "empty"))
+	if !strings.Contains(errs, "no tests") {
+		t.Errorf("a file without sections: %s", errs)
+	}
+	out, _ = flowc(t, 1, "test", filepath.Join(dir, "notype"))
+	if !strings.Contains(out, "no flow handles charge.succeded events") {
+		t.Errorf("an event no flow handles:\n%s", out)
+	}
+}
+
+// Generated numbers come from idempotency keys, so a version that writes
+// one record fewer early on does not make every later event differ.
+func TestReplayNumbersDoNotShift(t *testing.T) {
+	journal := strings.Replace(testFlow, "    }\n}\n", `    }
+    create pay = erp.CustomerPaymentJournalHeaders key "pay:" + ch.id {
+        JournalName: "CustPay",
+    }
+    create erp.CustomerPaymentJournalLines key "line:" + ch.id {
+        JournalBatchNumber: pay.JournalBatchNumber,
+        LineNumber: 1,
+        AccountDisplayValue: ch.customer,
+        CurrencyCode: upper(ch.currency),
+        TransactionDate: date(ch.created, "UTC"),
+    }
+}
+`, 1)
+	newer := strings.Replace(journal, `when "order_id" in ch.metadata`, `when "order_id" in ch.metadata && ch.id != "ch_1"`, 1)
+	events := ""
+	for i := 1; i <= 3; i++ {
+		events += fmt.Sprintf(`{"id":"evt_%d","type":"charge.succeeded","created":1,"data":{"object":{"id":"ch_%d","amount":2000,"currency":"usd","customer":"cus_1","metadata":{"order_id":"SO-%d"}}}}`+"\n", i, i, i)
+	}
+	dir := writeFiles(t, map[string]string{"old/a.flow": journal, "new/a.flow": newer, "ev.jsonl": events})
+	out, _ := flowc(t, 1, "replay", "--events", filepath.Join(dir, "ev.jsonl"), "--old", filepath.Join(dir, "old"), "--new", filepath.Join(dir, "new"))
+	if !strings.Contains(out, "1 of 3 events write differently") {
+		t.Errorf("one event changed, yet:\n%s", out)
 	}
 }

@@ -2,6 +2,8 @@ package record
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -149,7 +151,7 @@ func (d *Driver) Write(_ context.Context, w erp.Write) (erp.Record, error) {
 		rec = existing
 	} else {
 		rec = clone(w.Fields)
-		d.fillKeys(w.Entity, rec)
+		d.fillKeys(w.Entity, rec, w.Key)
 		d.records[w.Entity] = append(d.records[w.Entity], rec)
 		d.add(w.Entity, rec, rec)
 	}
@@ -207,9 +209,9 @@ func (d *Driver) PostJournal(_ context.Context, j erp.Journal) (erp.Record, []er
 	}
 	header := clone(j.Header)
 	if j.LinkField != "" && header[j.LinkField] == nil {
-		header[j.LinkField] = d.next(j.HeaderEntity)
+		header[j.LinkField] = d.generated(j.HeaderEntity, j.Key)
 	}
-	d.fillKeys(j.HeaderEntity, header)
+	d.fillKeys(j.HeaderEntity, header, j.Key)
 	l := line{Op: "journal", Entity: j.HeaderEntity, Key: j.Key, Fields: hf, LineEntity: j.LineEntity}
 	lines := make([]erp.Record, len(j.Lines))
 	for i, src := range j.Lines {
@@ -227,7 +229,7 @@ func (d *Driver) PostJournal(_ context.Context, j erp.Journal) (erp.Record, []er
 				lines[i]["LineNumber"] = decimal.NewFromInt(int64(i + 1)) // as the d365fo driver numbers them
 			}
 		}
-		d.fillKeys(j.LineEntity, lines[i])
+		d.fillKeys(j.LineEntity, lines[i], fmt.Sprintf("%s#%d", j.Key, i+1))
 	}
 	if err := d.log(l); err != nil {
 		return nil, nil, err
@@ -269,9 +271,12 @@ func (d *Driver) object(entity string) *schema.Object {
 	return d.entities.Entities[entity]
 }
 
-// fillKeys gives every key field rec leaves out (except dataAreaId) the
-// entity's next generated number; integer keys get the counter itself.
-func (d *Driver) fillKeys(entity string, rec erp.Record) {
+// fillKeys gives every key field rec leaves out (except dataAreaId) a
+// generated number: derived from the write's idempotency key when it has
+// one, so that a run's numbers do not depend on the writes before it (two
+// versions of a flow replayed side by side number alike), else the
+// entity's next counter.
+func (d *Driver) fillKeys(entity string, rec erp.Record, key string) {
 	obj := d.object(entity)
 	if obj == nil {
 		return
@@ -283,21 +288,33 @@ func (d *Driver) fillKeys(entity string, rec erp.Record) {
 		f, _ := obj.Field(k)
 		switch f.Type.Kind {
 		case schema.Int:
-			d.counter[entity]++
-			rec[k] = d.counter[entity]
+			rec[k] = d.number(entity, key)
 		case schema.Decimal:
-			d.counter[entity]++
-			rec[k] = decimal.NewFromInt(d.counter[entity])
+			rec[k] = decimal.NewFromInt(d.number(entity, key))
 		default:
-			rec[k] = d.next(entity)
+			rec[k] = d.generated(entity, key)
 		}
 	}
 }
 
-// next is the entity's next generated number, "LedgerJournalHeaders-000001".
-func (d *Driver) next(entity string) string {
+// generated is a generated string key: "LedgerJournalHeaders-3f9a1c07"
+// from an idempotency key, else the next counter, "LedgerJournalHeaders-000001".
+func (d *Driver) generated(entity, key string) string {
+	if key != "" {
+		sum := sha256.Sum256([]byte(key))
+		return fmt.Sprintf("%s-%x", entity, sum[:4])
+	}
+	return fmt.Sprintf("%s-%06d", entity, d.number(entity, ""))
+}
+
+// number is a generated integer key, from an idempotency key or a counter.
+func (d *Driver) number(entity, key string) int64 {
+	if key != "" {
+		sum := sha256.Sum256([]byte(key))
+		return int64(binary.BigEndian.Uint32(sum[:4]))
+	}
 	d.counter[entity]++
-	return fmt.Sprintf("%s-%06d", entity, d.counter[entity])
+	return d.counter[entity]
 }
 
 func (d *Driver) log(l line) error {
