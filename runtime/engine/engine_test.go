@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -302,5 +304,80 @@ func TestSettleDoesNotSkipUpserts(t *testing.T) {
 	}
 	if n := m.count("CustomerPaymentJournalHeaders"); n != 0 {
 		t.Fatalf("a create was repeated although Find had the record (%d writes)", n)
+	}
+}
+
+// Zero- and three-decimal currencies keep their exponents through the
+// ledger: the balance transactions are the real fixture shape with the
+// currency and net changed (JPY has no minor unit, KWD has three).
+func TestPayoutJournalInZeroAndThreeDecimalCurrencies(t *testing.T) {
+	prog := loadProgram(t)
+	f := prog.Flows("stripe", "payout.paid")[0]
+	for _, tc := range []struct {
+		currency string
+		net      int64
+		want     string
+	}{{"jpy", 1000, "1000"}, {"kwd", 1234, "1.234"}, {"usd", 1234, "12.34"}} {
+		m := newMemERP()
+		bts := func(string, map[string]any) ([]map[string]any, error) {
+			return []map[string]any{{"reporting_category": "charge", "currency": tc.currency, "net": json.Number(fmt.Sprint(tc.net))}}, nil
+		}
+		env := &Env{ERP: map[string]erp.Driver{"erp": m}, Lists: map[string]Lister{"stripe": listFunc(bts)},
+			Ledger: &memLedger{m: map[string]erp.Record{}}}
+		ev := event(t, "../../testdata/stripe/events/payout.paid.json", func(o map[string]any) { o["id"] = "po_" + tc.currency })
+		if _, err := f.Run(context.Background(), env, ev, Options{}); err != nil {
+			t.Fatalf("%s: %v", tc.currency, err)
+		}
+		lines := m.records["LedgerJournalLines"]
+		if len(lines) != 2 {
+			t.Fatalf("%s: %d lines", tc.currency, len(lines))
+		}
+		if got := lines[0]["CreditAmount"].(decimal.Decimal).String(); got != tc.want || lines[0]["CurrencyCode"] != strings.ToUpper(tc.currency) {
+			t.Errorf("%s: credit %s %v, want %s", tc.currency, got, lines[0]["CurrencyCode"], tc.want)
+		}
+	}
+}
+
+// A journal whose postings all have amounts that do not cancel out is
+// caught before anything is written, with the difference.
+func TestUnbalancedJournalIsADeadLetterAndWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	src := `package p
+
+import "stripe"
+import "d365fo" as erp
+
+ledger l {
+    on stripe.payout.paid as ev
+    for bt in stripe.balance_transactions(payout: ev.data.object.id)
+    group by bt.currency as currency
+    journal erp.LedgerJournalLines key "po:" + ev.data.object.id {
+        header { JournalName: "GenJrn" }
+        CurrencyCode: upper(currency),
+        TransDate: date(ev.data.object.arrival_date, "UTC"),
+        credit "401100" amount money(sum(bt.net), currency)
+        debit "110150" amount money(sum(bt.fee), currency)
+    }
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "l.flow"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prog, diags, err := Load(dir, compiler.Config{})
+	if err != nil || prog == nil {
+		t.Fatalf("%v %v", err, diags)
+	}
+	m := newMemERP()
+	bts := func(string, map[string]any) ([]map[string]any, error) {
+		return []map[string]any{{"currency": "usd", "net": json.Number("9680"), "fee": json.Number("320")}}, nil
+	}
+	env := &Env{ERP: map[string]erp.Driver{"erp": m}, Lists: map[string]Lister{"stripe": listFunc(bts)}, Ledger: &memLedger{m: map[string]erp.Record{}}}
+	_, err = prog.Flows("stripe", "payout.paid")[0].Run(context.Background(), env, event(t, "../../testdata/stripe/events/payout.paid.json", nil), Options{})
+	var e *Error
+	if !errors.As(err, &e) || e.Class != Dead || !strings.Contains(err.Error(), `debits 3.2, credits 96.8, difference -93.6`) {
+		t.Fatalf("err = %v", err)
+	}
+	if len(m.records) != 0 {
+		t.Fatalf("an unbalanced journal wrote %v", m.records)
 	}
 }

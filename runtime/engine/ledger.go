@@ -127,6 +127,9 @@ func (r *run) ledger(ctx context.Context) error {
 			ln[l.journal.LineNumber] = int64(i + 1)
 		}
 	}
+	if err := balanced(j.Lines, l.journal); err != nil {
+		return &Error{Class: Dead, Err: err}
+	}
 	d, err := r.driver(l.plan.Journal.Connector)
 	if err != nil {
 		return err
@@ -225,6 +228,45 @@ func (r *run) group(items []map[string]any) ([]*group, error) {
 		out[i] = byKey[k]
 	}
 	return out, nil
+}
+
+// balanced checks, before anything is written, that the journal's debits
+// equal its credits in every currency (lines without a CurrencyCode count
+// under ""), and names the difference and the lines when they do not.
+func balanced(lines []erp.Record, j *schema.Journal) error {
+	type side struct {
+		debit, credit decimal.Decimal
+		lines         []int
+	}
+	by := map[string]*side{}
+	for i, ln := range lines {
+		cur, _ := ln["CurrencyCode"].(string)
+		s := by[cur]
+		if s == nil {
+			s = &side{}
+			by[cur] = s
+		}
+		if d, ok := ln[j.Debit].(decimal.Decimal); ok {
+			s.debit = s.debit.Add(d)
+		}
+		if c, ok := ln[j.Credit].(decimal.Decimal); ok {
+			s.credit = s.credit.Add(c)
+		}
+		s.lines = append(s.lines, i+1)
+	}
+	curs := make([]string, 0, len(by))
+	for c := range by {
+		curs = append(curs, c)
+	}
+	sort.Strings(curs)
+	for _, c := range curs {
+		s := by[c]
+		if !s.debit.Equal(s.credit) {
+			return fmt.Errorf("the journal does not balance in %q: debits %s, credits %s, difference %s (lines %v); nothing was posted",
+				c, s.debit, s.credit, s.debit.Sub(s.credit), s.lines)
+		}
+	}
+	return nil
 }
 
 // post evaluates the postings of one group into journal lines; the posting
