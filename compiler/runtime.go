@@ -243,11 +243,9 @@ func toDecimal(v any) (decimal.Decimal, error) {
 		return decimal.NewFromString(x)
 	case int64:
 		return decimal.NewFromInt(x), nil
-	case float64:
-		// Floats only reach here from hand-built values; JSON is decoded
-		// with UseNumber.
-		return decimal.NewFromFloat(x), nil
 	}
+	// A float64 in particular: an amount that went through one may
+	// already be wrong, so it is refused rather than rounded.
 	return decimal.Zero, fmt.Errorf("not a decimal")
 }
 
