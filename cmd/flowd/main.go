@@ -131,6 +131,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (see flowd --help)", fs.Arg(0))
 	}
+	if o.erp != "sandbox" && o.erp != "d365fo" {
+		return fmt.Errorf("--erp %q: want sandbox or d365fo", o.erp)
+	}
 	fs.Visit(func(f *flag.Flag) { o.set = append(o.set, f.Name) })
 	log, err := newLogger(o.logFormat, o.logLevel, stderr)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -65,10 +66,14 @@ func TestDemo(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
+	t.Chdir(t.TempDir()) // nothing may be left behind, whatever fails
 	for _, args := range [][]string{{"--erp", "sap"}, {"extra"}, {"--log-level", "loud"}} {
 		err := run(context.Background(), args, io.Discard, io.Discard)
 		if err == nil {
 			t.Errorf("flowd %v: no error", args)
+		}
+		if files, _ := os.ReadDir("."); len(files) > 0 {
+			t.Errorf("flowd %v: a usage error left %s behind", args, files[0].Name())
 		}
 	}
 }
