@@ -166,17 +166,17 @@ func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 	if err != nil {
 		return err
 	}
+	// The ERP driver writes to the company the flows' ERP import names.
+	// Flows that do not compile stop flowd here, before it opens anything.
+	company, err := erpCompany(o.flows, compiler.Config{Env: o.env, Params: o.params})
+	if err != nil {
+		return err
+	}
 	st, err := store.Open(o.store)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-
-	// The ERP driver writes to the company the flows' ERP import names.
-	company, err := erpCompany(o.flows, compiler.Config{Env: o.env, Params: o.params})
-	if err != nil {
-		return err
-	}
 	cfg := daemon.Config{
 		Flows:         o.flows,
 		Company:       company,
