@@ -15,10 +15,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/flowhq/flow/runtime/engine"
 	"github.com/flowhq/flow/runtime/erp/d365fo"
 	"github.com/flowhq/flow/runtime/erp/sandbox"
 	"github.com/flowhq/flow/runtime/gateway/stripe"
+	"github.com/flowhq/flow/runtime/internal/stripemock"
 	"github.com/flowhq/flow/runtime/store"
 )
 
@@ -588,5 +591,45 @@ func TestWaitingEventsDoNotStarveNewOnes(t *testing.T) {
 	}
 	if got := h.count("ReturnOrderHeaders"); got != n {
 		t.Fatalf("%d return orders, want %d", got, n)
+	}
+}
+
+// A payout becomes one balanced journal: its balance transactions come
+// from the Stripe API (stripe-go against stripe-mock), the journal goes to
+// the sandbox over the F&O driver, and a redelivered payout.paid posts
+// nothing more.
+func TestPayoutJournalFromTheStripeAPI(t *testing.T) {
+	api := stripemock.Start(t)
+	h := start(t, func(s *setup) {
+		s.Lists = map[string]engine.Lister{"stripe": stripe.NewClient("sk_test_123", api, nil)}
+	})
+	payout := fixture(t, "payout.paid.json", nil)
+	for range 2 {
+		if code, body := h.post(payout); code != http.StatusOK {
+			t.Fatalf("HTTP %d %s", code, body)
+		}
+	}
+	if c := h.settle(20 * time.Second); c[store.Done] != 1 {
+		ev, _ := h.st.Events(context.Background(), store.Filter{})
+		t.Fatalf("statuses %v: %+v", c, ev)
+	}
+	if n := h.count("LedgerJournalHeaders"); n != 1 {
+		t.Fatalf("%d journals, want 1", n)
+	}
+	lines, err := h.sb.Records("LedgerJournalLines")
+	if err != nil || len(lines) < 2 {
+		t.Fatalf("lines %v, %v", lines, err)
+	}
+	debit, credit := decimal.Zero, decimal.Zero
+	for _, l := range lines {
+		if d, err := decimal.NewFromString(fmt.Sprint(l["DebitAmount"])); err == nil {
+			debit = debit.Add(d)
+		}
+		if c, err := decimal.NewFromString(fmt.Sprint(l["CreditAmount"])); err == nil {
+			credit = credit.Add(c)
+		}
+	}
+	if !debit.Equal(credit) || debit.IsZero() {
+		t.Fatalf("journal lines %v: debits %s, credits %s", lines, debit, credit)
 	}
 }

@@ -10,7 +10,7 @@ import (
 
 	stripego "github.com/stripe/stripe-go/v76"
 
-	"github.com/flowhq/flow/runtime/gateway/stripe/internal/stripemock"
+	"github.com/flowhq/flow/runtime/internal/stripemock"
 )
 
 // TestStripeMock runs the Client against stripe-mock, which checks every
