@@ -61,6 +61,7 @@ Secrets (never taken from the command line, never logged):
   names as webhook_secret verifies webhooks (several whsec_... comma-separated while rolling).
   STRIPE_WEBHOOK_SECRET    the webhook endpoint secret when the flows name none
   STRIPE_API_KEY           the Stripe API key (for API reads such as a payout's balance transactions)
+  STRIPE_API_BASE          the Stripe API's base URL when it is not Stripe's own (a stripe-mock, a proxy)
   D365_TENANT, D365_CLIENT_ID, D365_CLIENT_SECRET   the Entra ID app for --erp d365fo
   FLOWD_ADMIN_TOKEN        when set, admin routes require "Authorization: Bearer <token>"
   Each can instead name a file in NAME_FILE (e.g. STRIPE_WEBHOOK_SECRET_FILE=/run/secrets/whsec).
