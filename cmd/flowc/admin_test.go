@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -101,5 +102,44 @@ func TestReplayFromTheStore(t *testing.T) {
 	out, _ := flowc(t, 0, "replay", "--store", path, "--since", "1h", "--old", "../../flows/stripe_d365", "--new", "../../flows/stripe_d365")
 	if !strings.Contains(out, "0 of 1 events write differently") || !strings.Contains(out, "amounts USD: old 20, new 20") {
 		t.Errorf("replay from the store:\n%s", out)
+	}
+}
+
+// A payout replayed from the store runs its ledger on the balance
+// transactions flowd recorded; a changed account shows line by line.
+func TestReplayRunsLedgersOnRecordedLists(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "flow.db")
+	st, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"id":"evt_po","object":"event","type":"payout.paid","created":1648425600,"data":{"object":{"id":"po_1","object":"payout","amount":1000,"currency":"usd","arrival_date":1648425600}}}`)
+	ctx := context.Background()
+	if _, err := st.Accept(ctx, "stripe", "evt_po", "payout.paid", body, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	items := `[{"id":"txn_1","reporting_category":"charge","currency":"usd","net":1000},{"id":"txn_2","reporting_category":"fee","currency":"usd","net":-59}]`
+	if err := st.PutList(ctx, 1, "balance_transactions", `{"payout":"po_1"}`, []byte(items)); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	dir := t.TempDir()
+	for _, f := range []string{"package.flow", "payouts.flow"} {
+		b, err := os.ReadFile(filepath.Join("../../flows/stripe_d365", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Join(dir, "old"), 0o755)
+		os.MkdirAll(filepath.Join(dir, "new"), 0o755)
+		os.WriteFile(filepath.Join(dir, "old", f), b, 0o644)
+		if f == "package.flow" {
+			b = []byte(strings.Replace(string(b), `"fee": "618100"`, `"fee": "618200"`, 1))
+		}
+		os.WriteFile(filepath.Join(dir, "new", f), b, 0o644)
+	}
+	out, _ := flowc(t, 1, "replay", "--store", path, "--old", filepath.Join(dir, "old"), "--new", filepath.Join(dir, "new"))
+	if !strings.Contains(out, "1 of 1 events write differently") || !strings.Contains(out, "~ journal LedgerJournalHeaders stripe-payout:po_1") ||
+		!strings.Contains(out, `AccountDisplayValue: "618100" -> "618200"`) {
+		t.Errorf("replaying a payout with a changed fee account:\n%s", out)
 	}
 }

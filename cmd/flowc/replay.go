@@ -37,9 +37,10 @@ by kind and entity, and amounts per currency in each version.
 --old is a directory, or a git revision: the package at the path of --new
 as it was in that revision (read with git archive). --store reads the
 events flowd received (--since an RFC 3339 time or a duration such as 720h).
-Ledgers read gateway lists (a payout's balance transactions), which a
-replay does not fetch: their events fail alike in both versions and show
-no difference.
+Ledgers read gateway lists (a payout's balance transactions): from
+--store, a replay uses the items flowd recorded when it ran the event;
+events from a file carry none, so their ledgers fail alike in both versions
+and show no difference.
 Exits 0 when the writes are the same, 1 when they differ, 2 on a usage or
 I/O error or flows that do not compile.`, stderr)
 	events := fs.String("events", "", "recorded events, one JSON event per line")
@@ -78,16 +79,17 @@ I/O error or flows that do not compile.`, stderr)
 	}
 	cfg := compiler.Config{Env: *env}
 	start := time.Now()
-	before, err := loadVersion(old, cfg)
+	lists := &storedLists{}
+	before, err := loadVersion(old, cfg, lists)
 	if err != nil {
 		return fail(fmt.Errorf("--old: %w", err))
 	}
-	after, err := loadVersion(*newDir, cfg)
+	after, err := loadVersion(*newDir, cfg, lists)
 	if err != nil {
 		return fail(fmt.Errorf("--new: %w", err))
 	}
 	df := newDiffer()
-	err = eachEvent(*events, *storePath, *since, func(ev *engine.Event) error {
+	err = eachEvent(*events, *storePath, *since, lists, func(ev *engine.Event) error {
 		b, err := before.run(ev)
 		if err != nil {
 			return err
@@ -120,7 +122,7 @@ I/O error or flows that do not compile.`, stderr)
 
 // eachEvent calls fn with each event to replay, in the order they
 // arrived, reading them one at a time.
-func eachEvent(file, storePath, since string, fn func(*engine.Event) error) error {
+func eachEvent(file, storePath, since string, lists *storedLists, fn func(*engine.Event) error) error {
 	n := 0 // the line of the file, or the store's nth event
 	decode := func(b []byte) error {
 		ev, err := decodeEvent(b)
@@ -139,7 +141,12 @@ func eachEvent(file, storePath, since string, fn func(*engine.Event) error) erro
 			return err
 		}
 		defer st.Close()
-		return st.EachPayload(context.Background(), from, func(b []byte) error { n++; return decode(b) })
+		lists.st = st
+		return st.EachPayload(context.Background(), from, func(seq int64, b []byte) error {
+			n++
+			lists.seq = seq
+			return decode(b)
+		})
 	}
 	f, err := os.Open(file)
 	if err != nil {
@@ -264,6 +271,37 @@ type eventLog struct{ buf bytes.Buffer }
 
 func (l *eventLog) Write(p []byte) (int, error) { return l.buf.Write(p) }
 
+// storedLists serves gateway lists from what flowd recorded for the event
+// being replayed (seq); events from a file have none.
+type storedLists struct {
+	st  *store.Store
+	seq int64
+}
+
+func (s *storedLists) List(ctx context.Context, list string, args map[string]any) ([]map[string]any, error) {
+	if s.st == nil {
+		return nil, fmt.Errorf("%s: events from a file carry no gateway lists (replay from --store)", list)
+	}
+	a, err := json.Marshal(args)
+	if err != nil {
+		return nil, err
+	}
+	raw, ok, err := s.st.List(ctx, s.seq, list, string(a))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%s: flowd recorded no items for this event", list)
+	}
+	var items []map[string]any
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	if err := d.Decode(&items); err != nil {
+		return nil, fmt.Errorf("%s: the recorded items: %w", list, err)
+	}
+	return items, nil
+}
+
 // flowVersion is one version of the package, ready to run events with the
 // record driver.
 type flowVersion struct {
@@ -273,7 +311,7 @@ type flowVersion struct {
 	dir  string // stripped from failures, so the same failure reads alike in both versions
 }
 
-func loadVersion(dir string, cfg compiler.Config) (*flowVersion, error) {
+func loadVersion(dir string, cfg compiler.Config, lists engine.Lister) (*flowVersion, error) {
 	prog, diags, err := engine.Load(dir, cfg)
 	if err == nil && prog == nil {
 		err = fmt.Errorf("%s does not compile:\n%s", dir, diagLines(diags))
@@ -282,11 +320,13 @@ func loadVersion(dir string, cfg compiler.Config) (*flowVersion, error) {
 		return nil, err
 	}
 	v := &flowVersion{prog: prog, log: &eventLog{}, dir: filepath.Clean(dir) + string(filepath.Separator)}
-	v.env = &engine.Env{ERP: map[string]erp.Driver{}, Ledger: &memLedger{m: map[string]erp.Record{}},
+	v.env = &engine.Env{ERP: map[string]erp.Driver{}, Lists: map[string]engine.Lister{}, Ledger: &memLedger{m: map[string]erp.Record{}},
 		Now: func() time.Time { return time.Unix(1<<40, 0) }}
 	for _, c := range prog.Plan.Connectors {
 		if c.Kind == "erp" {
 			v.env.ERP[c.Alias] = record.New(v.log, prog.Connector(c.Alias))
+		} else {
+			v.env.Lists[c.Alias] = lists
 		}
 	}
 	return v, nil
@@ -463,8 +503,15 @@ func fieldChanges(a, b *recordedOp) []fieldChange {
 			out = append(out, fieldChange{Field: k, Old: a.Fields[k], New: b.Fields[k]})
 		}
 	}
-	if !sameValue(a.Lines, b.Lines) {
+	if len(a.Lines) != len(b.Lines) {
 		out = append(out, fieldChange{Field: "(lines)", Old: len(a.Lines), New: len(b.Lines)})
+		return out
+	}
+	for i := range a.Lines {
+		for _, ch := range fieldChanges(&recordedOp{Fields: a.Lines[i]}, &recordedOp{Fields: b.Lines[i]}) {
+			ch.Field = fmt.Sprintf("line %d %s", i+1, ch.Field)
+			out = append(out, ch)
+		}
 	}
 	return out
 }

@@ -632,4 +632,12 @@ func TestPayoutJournalFromTheStripeAPI(t *testing.T) {
 	if !debit.Equal(credit) || debit.IsZero() {
 		t.Fatalf("journal lines %v: debits %s, credits %s", lines, debit, credit)
 	}
+	// What the run read from the Stripe API is kept for replays.
+	ev, err := h.st.Event(context.Background(), "evt_000000000000000000000000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := h.st.List(context.Background(), ev.Seq, "balance_transactions", `{"payout":"po_000000000000000000000000"}`); !ok || err != nil {
+		t.Fatalf("the balance transactions were not recorded: %v %v", ok, err)
+	}
 }

@@ -3,6 +3,7 @@ package daemon
 import (
 	"container/heap"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -346,7 +347,7 @@ func (d *Daemon) process(ctx context.Context, ev *store.Event) (time.Time, bool)
 	for _, f := range flows {
 		flog := log.With("flow", f.Plan.Name)
 		start := time.Now()
-		res, err := f.Run(ctx, cur.env, in, engine.Options{Settle: attempt > 1, Trace: true})
+		res, err := f.Run(ctx, d.recording(cur.env, ev.Seq), in, engine.Options{Settle: attempt > 1, Trace: true})
 		d.metrics.observeRun(f.Plan.Name, time.Since(start), res, err)
 		for _, t := range res.Trace {
 			out.Trail = append(out.Trail, store.Step{At: time.Now(), Flow: f.Plan.Name, Step: t.Step, Kind: t.Kind, Detail: t.Detail})
@@ -362,6 +363,43 @@ func (d *Daemon) process(ctx context.Context, ev *store.Event) (time.Time, bool)
 	}
 	d.finish(ctx, log, ev, attempt, version, out)
 	return time.Time{}, false
+}
+
+// recording returns env with its gateway lists recording what they return
+// for event seq, so that a replay from the store runs ledgers on the same
+// items.
+func (d *Daemon) recording(env *engine.Env, seq int64) *engine.Env {
+	if len(env.Lists) == 0 {
+		return env
+	}
+	e := *env
+	e.Lists = make(map[string]engine.Lister, len(env.Lists))
+	for alias, l := range env.Lists {
+		e.Lists[alias] = recordingLister{l: l, d: d, seq: seq}
+	}
+	return &e
+}
+
+type recordingLister struct {
+	l   engine.Lister
+	d   *Daemon
+	seq int64
+}
+
+func (r recordingLister) List(ctx context.Context, list string, args map[string]any) ([]map[string]any, error) {
+	items, err := r.l.List(ctx, list, args)
+	if err != nil {
+		return nil, err
+	}
+	a, aerr := json.Marshal(args)
+	b, berr := json.Marshal(items)
+	if err := errors.Join(aerr, berr); err == nil {
+		err = r.d.store.PutList(ctx, r.seq, list, string(a), b)
+	}
+	if err != nil { // the run goes on: only a later replay misses the items
+		r.d.log.Warn("recording a gateway list for replays", "seq", r.seq, "list", list, "err", err)
+	}
+	return items, nil
 }
 
 func (d *Daemon) failed(ctx context.Context, log *slog.Logger, ev *store.Event, attempt int, version string, out store.Outcome, err error) (time.Time, bool) {

@@ -121,26 +121,47 @@ func listEvents(rows *sql.Rows) ([]*Event, error) {
 
 // EachPayload calls fn with the payload of each event received since from
 // (all when from is zero), in the order they arrived, for replays.
-func (s *Store) EachPayload(ctx context.Context, from time.Time, fn func([]byte) error) error {
+func (s *Store) EachPayload(ctx context.Context, from time.Time, fn func(seq int64, payload []byte) error) error {
 	var since int64
 	if !from.IsZero() {
 		since = nanos(from)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT payload FROM events WHERE received_at >= ? ORDER BY seq`, since)
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, payload FROM events WHERE received_at >= ? ORDER BY seq`, since)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
+		var seq int64
 		var p []byte
-		if err := rows.Scan(&p); err != nil {
+		if err := rows.Scan(&seq, &p); err != nil {
 			return err
 		}
-		if err := fn(p); err != nil {
+		if err := fn(seq, p); err != nil {
 			return err
 		}
 	}
 	return rows.Err()
+}
+
+// PutList records the items a run of event seq read from a gateway list
+// (the latest read wins).
+func (s *Store) PutList(ctx context.Context, seq int64, name, args string, items []byte) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO lists (seq, name, args, items) VALUES (?, ?, ?, ?)
+			ON CONFLICT (seq, name, args) DO UPDATE SET items = excluded.items`, seq, name, args, items)
+		return err
+	})
+}
+
+// List returns the items event seq's run read from a gateway list.
+func (s *Store) List(ctx context.Context, seq int64, name, args string) ([]byte, bool, error) {
+	var items []byte
+	err := s.db.QueryRowContext(ctx, `SELECT items FROM lists WHERE seq = ? AND name = ? AND args = ?`, seq, name, args).Scan(&items)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	return items, err == nil, err
 }
 
 // Payload returns an event's raw payload.

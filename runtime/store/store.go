@@ -234,6 +234,16 @@ CREATE TABLE effects (
 	record     TEXT    NOT NULL,          -- JSON of the record the ERP returned
 	created_at INTEGER NOT NULL
 );
+`, `
+-- What a run read from a gateway list (a payout's balance transactions),
+-- so that a replay runs ledgers on the same items.
+CREATE TABLE lists (
+	seq   INTEGER NOT NULL REFERENCES events (seq),
+	name  TEXT    NOT NULL,
+	args  TEXT    NOT NULL, -- JSON of the list's arguments
+	items BLOB    NOT NULL, -- JSON array of the items
+	PRIMARY KEY (seq, name, args)
+);
 `}
 
 func nanos(t time.Time) int64 { return t.UnixNano() }
