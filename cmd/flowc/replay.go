@@ -208,7 +208,7 @@ func checkoutRevision(rev, newDir string) (string, func(), error) {
 	cmd.Stderr = &errb
 	out, err := cmd.Output()
 	if err != nil {
-		return "", nil, fmt.Errorf("--old %s: git archive: %s", rev, strings.TrimSpace(errb.String()))
+		return "", nil, fmt.Errorf("--old %s is neither a directory nor a git revision (git archive: %s)", rev, strings.TrimSpace(errb.String()))
 	}
 	tmp, err := os.MkdirTemp("", "flowc-replay-")
 	if err != nil {
