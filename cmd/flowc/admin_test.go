@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,5 +142,52 @@ func TestReplayRunsLedgersOnRecordedLists(t *testing.T) {
 	if !strings.Contains(out, "1 of 1 events write differently") || !strings.Contains(out, "~ journal LedgerJournalHeaders stripe-payout:po_1") ||
 		!strings.Contains(out, `AccountDisplayValue: "618100" -> "618200"`) {
 		t.Errorf("replaying a payout with a changed fee account:\n%s", out)
+	}
+}
+
+func TestRecon(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "flow.db")
+	st, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, now := context.Background(), time.Unix(1700000000, 0)
+	payout := func(seq int64, id string, amount int, items string, status store.Status) {
+		body := fmt.Sprintf(`{"id":"evt_%s","object":"event","type":"payout.paid","created":1,"data":{"object":{"id":"%s","object":"payout","amount":%d,"currency":"usd"}}}`, id, id, amount)
+		if _, err := st.Accept(ctx, "stripe", "evt_"+id, "payout.paid", []byte(body), now); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Start(ctx, seq, "v1", now); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.PutList(ctx, seq, "balance_transactions", `{"payout":"`+id+`"}`, []byte(items)); err != nil {
+			t.Fatal(err)
+		}
+		out := store.Outcome{Status: status, Trail: []store.Step{{At: now, Flow: "payout_to_journal", Kind: "journal", Detail: `journal key "stripe-payout:` + id + `": posted, 4 lines`}}}
+		if err := st.Finish(ctx, seq, 1, "v1", out, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	payout(1, "po_ok", 941, `[{"id":"txn_1","type":"charge","currency":"usd","net":1000},{"id":"txn_2","type":"stripe_fee","currency":"usd","net":-59},{"id":"txn_3","type":"payout","currency":"usd","net":-941}]`, store.Done)
+	payout(2, "po_short", 1000, `[{"id":"txn_4","type":"charge","currency":"usd","net":1000},{"id":"txn_5","type":"refund","currency":"usd","net":-50}]`, store.Done)
+	st.Close()
+
+	out, _ := flowc(t, 1, "recon", "--store", path)
+	for _, want := range []string{
+		`ok po_ok: payout 9.41 USD, 2 transactions sum 9.41, difference 0.00; done, journal key "stripe-payout:po_ok": posted, 4 lines`,
+		"DIFFERS po_short: payout 10.00 USD, 2 transactions sum 9.50, difference -0.50",
+		"txn_5 refund       -0.50 USD",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("recon lacks %q:\n%s", want, out)
+		}
+	}
+	out, _ = flowc(t, 0, "recon", "--store", path, "--payout", "po_ok", "--format", "csv")
+	if !strings.Contains(out, "po_ok,evt_po_ok,USD,9.41,2,9.41,0.00,") || strings.Contains(out, "po_short") {
+		t.Errorf("recon --payout --format csv:\n%s", out)
+	}
+	out, _ = flowc(t, 1, "recon", "--store", path, "--format", "json")
+	if !strings.Contains(out, `"reconciles": false`) || !strings.Contains(out, `"difference": "-0.50"`) {
+		t.Errorf("recon --format json:\n%s", out)
 	}
 }

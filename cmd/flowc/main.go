@@ -22,6 +22,7 @@ Commands:
   suggest propose field mappings from a gateway object to an ERP entity, or a .flow skeleton
   events  list events in flowd's store, or show one with its step trail
   dlq     list, show and replay dead letters
+  recon   reconcile Stripe payouts: amount, balance transactions, difference, what was posted
 
 Run 'flowc <command> --help' for a command's flags.
 `
@@ -51,6 +52,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdSuggest(args[1:], stdout, stderr)
 	case "events":
 		return cmdEvents(args[1:], stdout, stderr)
+	case "recon":
+		return cmdRecon(args[1:], stdout, stderr)
 	case "dlq":
 		return cmdDLQ(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -164,6 +164,25 @@ func (s *Store) List(ctx context.Context, seq int64, name, args string) ([]byte,
 	return items, err == nil, err
 }
 
+// Lists returns every list event seq's runs recorded: "name args" -> items.
+func (s *Store) Lists(ctx context.Context, seq int64) (map[string][]byte, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name, args, items FROM lists WHERE seq = ? ORDER BY name, args`, seq)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]byte{}
+	for rows.Next() {
+		var name, args string
+		var items []byte
+		if err := rows.Scan(&name, &args, &items); err != nil {
+			return nil, err
+		}
+		out[name+" "+args] = items
+	}
+	return out, rows.Err()
+}
+
 // Payload returns an event's raw payload.
 func (s *Store) Payload(ctx context.Context, seq int64) ([]byte, error) {
 	var p []byte
@@ -199,6 +218,7 @@ func (s *Store) Event(ctx context.Context, ref string) (*Event, error) {
 // Filter selects events to list.
 type Filter struct {
 	Status Status // "" for any
+	Type   string // "" for any
 	Limit  int    // 0 for 100
 }
 
@@ -207,11 +227,15 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]*Event, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
-	q := `SELECT ` + eventColumns + ` FROM events`
+	q := `SELECT ` + eventColumns + ` FROM events WHERE 1 = 1`
 	var args []any
 	if f.Status != "" {
-		q += ` WHERE status = ?`
+		q += ` AND status = ?`
 		args = append(args, string(f.Status))
+	}
+	if f.Type != "" {
+		q += ` AND type = ?`
+		args = append(args, f.Type)
 	}
 	q += ` ORDER BY seq DESC LIMIT ?`
 	args = append(args, f.Limit)
