@@ -10,6 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
+	"github.com/flowhq/flow/runtime/engine"
+	"github.com/flowhq/flow/runtime/erp"
 	"github.com/flowhq/flow/runtime/store"
 )
 
@@ -170,6 +174,12 @@ func TestRecon(t *testing.T) {
 	}
 	payout(1, "po_ok", 941, `[{"id":"txn_1","type":"charge","currency":"usd","net":1000},{"id":"txn_2","type":"stripe_fee","currency":"usd","net":-59},{"id":"txn_3","type":"payout","currency":"usd","net":-941}]`, store.Done)
 	payout(2, "po_short", 1000, `[{"id":"txn_4","type":"charge","currency":"usd","net":1000},{"id":"txn_5","type":"refund","currency":"usd","net":-50}]`, store.Done)
+	posted := erp.Record{"JournalBatchNumber": "GJ-1", engine.JournalLines: []any{
+		map[string]any{"AccountDisplayValue": "130100", "CreditAmount": decimal.RequireFromString("9.41")},
+		map[string]any{"AccountDisplayValue": "110150", "DebitAmount": decimal.RequireFromString("9.41")}}}
+	if err := st.Put(ctx, "stripe-payout:po_ok", "LedgerJournalHeaders", posted); err != nil {
+		t.Fatal(err)
+	}
 	st.Close()
 
 	out, _ := flowc(t, 1, "recon", "--store", path)
@@ -177,6 +187,7 @@ func TestRecon(t *testing.T) {
 		`ok po_ok: payout 9.41 USD, 2 transactions sum 9.41, difference 0.00; done, journal key "stripe-payout:po_ok": posted, 4 lines`,
 		"DIFFERS po_short: payout 10.00 USD, 2 transactions sum 9.50, difference -0.50",
 		"txn_5 refund       -0.50 USD",
+		"journal stripe-payout:po_ok: 2 lines, debits 9.41, credits 9.41",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("recon lacks %q:\n%s", want, out)

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/flowhq/flow/runtime/engine"
 	"github.com/flowhq/flow/runtime/store"
 	"github.com/flowhq/flow/stdlib"
 	"github.com/flowhq/flow/stdlib/jsonval"
@@ -29,18 +31,27 @@ error.`
 
 // reconRow is one payout's reconciliation.
 type reconRow struct {
-	Payout       string      `json:"payout"`
-	Event        string      `json:"event"`
-	Currency     string      `json:"currency"`
-	Amount       string      `json:"amount"`
-	Transactions int         `json:"transactions"`
-	Sum          string      `json:"sum"`        // net of the transactions, the payout's own aside
-	Difference   string      `json:"difference"` // sum - amount
-	Posted       string      `json:"posted"`     // the event's status and journal
-	Reconciles   bool        `json:"reconciles"`
-	Items        []reconItem `json:"items,omitempty"` // when it does not reconcile
-	Problems     []string    `json:"problems,omitempty"`
+	Payout       string        `json:"payout"`
+	Event        string        `json:"event"`
+	Currency     string        `json:"currency"`
+	Amount       string        `json:"amount"`
+	Transactions int           `json:"transactions"`
+	Sum          string        `json:"sum"`        // net of the transactions, the payout's own aside
+	Difference   string        `json:"difference"` // sum - amount
+	Posted       string        `json:"posted"`     // the event's status and journal
+	Journal      *postedTotals `json:"journal,omitempty"`
+	Reconciles   bool          `json:"reconciles"`
+	Items        []reconItem   `json:"items,omitempty"` // when it does not reconcile
+	Problems     []string      `json:"problems,omitempty"`
 	sumByCur     map[string]decimal.Decimal
+}
+
+// postedTotals is what the journal posted, from the ledger flowd keeps.
+type postedTotals struct {
+	Key     string `json:"key"`
+	Lines   int    `json:"lines"`
+	Debits  string `json:"debits"`
+	Credits string `json:"credits"`
 }
 
 type reconItem struct {
@@ -93,6 +104,9 @@ func cmdRecon(args []string, stdout, stderr io.Writer) int {
 			}
 			fmt.Fprintf(stdout, "%s %s: payout %s %s, %d transactions sum %s, difference %s; %s\n",
 				mark, r.Payout, r.Amount, r.Currency, r.Transactions, r.Sum, r.Difference, r.Posted)
+			if j := r.Journal; j != nil {
+				fmt.Fprintf(stdout, "    journal %s: %d lines, debits %s, credits %s\n", j.Key, j.Lines, j.Debits, j.Credits)
+			}
 			for _, p := range r.Problems {
 				fmt.Fprintf(stdout, "    %s\n", p)
 			}
@@ -174,8 +188,14 @@ func reconcileOne(ctx context.Context, st *store.Store, ev *store.Event, payload
 		return nil, err
 	}
 	for _, s := range trail {
-		if s.Kind == "journal" {
-			r.Posted = string(ev.Status) + ", " + s.Detail
+		if s.Kind != "journal" {
+			continue
+		}
+		r.Posted = string(ev.Status) + ", " + s.Detail
+		if key, err := strconv.QuotedPrefix(strings.TrimPrefix(s.Detail, "journal key ")); err == nil {
+			if r.Journal, err = journalTotals(ctx, st, key[1:len(key)-1]); err != nil {
+				return nil, err
+			}
 		}
 	}
 	lists, err := st.Lists(ctx, ev.Seq)
@@ -229,6 +249,9 @@ func reconcileOne(ctx context.Context, st *store.Store, ev *store.Event, payload
 	diff := sum.Sub(amount)
 	exp := int32(exponentOf(r.Currency))
 	r.Sum, r.Difference = sum.StringFixed(exp), diff.StringFixed(exp)
+	if j := r.Journal; j != nil && j.Debits != j.Credits {
+		r.Problems = append(r.Problems, fmt.Sprintf("the journal posted debits %s and credits %s", j.Debits, j.Credits))
+	}
 	r.Reconciles = diff.IsZero() && len(r.Problems) == 0 && ev.Status == store.Done
 	if ev.Status != store.Done {
 		r.Problems = append(r.Problems, "not posted: the event is "+string(ev.Status))
@@ -239,6 +262,30 @@ func reconcileOne(ctx context.Context, st *store.Store, ev *store.Event, payload
 		sort.Slice(r.Items, func(i, j int) bool { return r.Items[i].ID < r.Items[j].ID })
 	}
 	return r, nil
+}
+
+// journalTotals sums what the journal with this key posted, from the
+// lines the ledger keeps with its header.
+func journalTotals(ctx context.Context, st *store.Store, key string) (*postedTotals, error) {
+	rec, ok, err := st.Get(ctx, key)
+	if err != nil || !ok {
+		return nil, err
+	}
+	lines, _ := rec[engine.JournalLines].([]any)
+	debit, credit := decimal.Zero, decimal.Zero
+	for _, l := range lines {
+		m, _ := l.(map[string]any)
+		for field, sum := range map[string]*decimal.Decimal{"DebitAmount": &debit, "CreditAmount": &credit} {
+			if v, ok := m[field]; ok && v != nil {
+				d, err := decimal.NewFromString(fmt.Sprint(v))
+				if err != nil {
+					return nil, fmt.Errorf("journal %s: %s %v", key, field, v)
+				}
+				*sum = sum.Add(d)
+			}
+		}
+	}
+	return &postedTotals{Key: key, Lines: len(lines), Debits: debit.String(), Credits: credit.String()}, nil
 }
 
 func exponentOf(currency string) int {

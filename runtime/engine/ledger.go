@@ -141,7 +141,18 @@ func (r *run) ledger(ctx context.Context) error {
 		return err
 	}
 	r.res.Writes += 1 + len(lines)
-	return r.journaled(ctx, key, entity, header, len(lines), "posted")
+	// The ledger keeps the lines with the header, so that what was posted
+	// can be reconciled later (flowc recon).
+	rec := make(erp.Record, len(header)+1)
+	for k, v := range header {
+		rec[k] = v
+	}
+	posted := make([]any, len(lines))
+	for i, l := range lines {
+		posted[i] = map[string]any(l)
+	}
+	rec[JournalLines] = posted
+	return r.journaled(ctx, key, entity, rec, len(lines), "posted")
 }
 
 func (r *run) journaled(ctx context.Context, key, entity string, rec erp.Record, lines int, how string) error {
@@ -229,6 +240,10 @@ func (r *run) group(items []map[string]any) ([]*group, error) {
 	}
 	return out, nil
 }
+
+// JournalLines is the field of a journal's ledger record that holds the
+// lines it posted.
+const JournalLines = "_lines"
 
 // balanced checks, before anything is written, that the journal's debits
 // equal its credits in every currency (lines without a CurrencyCode count
