@@ -118,7 +118,7 @@ func TestReplayRunsLedgersOnRecordedLists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := []byte(`{"id":"evt_po","object":"event","type":"payout.paid","created":1648425600,"data":{"object":{"id":"po_1","object":"payout","amount":1000,"currency":"usd","arrival_date":1648425600}}}`)
+	body := []byte(`{"id":"evt_po","object":"event","type":"payout.paid","created":1648425600,"data":{"object":{"id":"po_1","object":"payout","amount":941,"currency":"usd","arrival_date":1648425600}}}`)
 	ctx := context.Background()
 	if _, err := st.Accept(ctx, "stripe", "evt_po", "payout.paid", body, time.Now()); err != nil {
 		t.Fatal(err)

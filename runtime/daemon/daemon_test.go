@@ -603,7 +603,20 @@ func TestPayoutJournalFromTheStripeAPI(t *testing.T) {
 	h := start(t, func(s *setup) {
 		s.Lists = map[string]engine.Lister{"stripe": stripe.NewClient("sk_test_123", api, nil)}
 	})
-	payout := fixture(t, "payout.paid.json", nil)
+	// The payout is what its transactions (as stripe-mock answers them) net to.
+	client := stripe.NewClient("sk_test_123", api, nil)
+	items, err := client.List(context.Background(), "balance_transactions", map[string]any{"payout": "po_000000000000000000000000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var net int64
+	for _, it := range items {
+		if it["type"] != "payout" {
+			n, _ := it["net"].(json.Number).Int64()
+			net += n
+		}
+	}
+	payout := fixture(t, "payout.paid.json", func(_, obj map[string]any) { obj["amount"] = json.Number(fmt.Sprint(net)) })
 	for range 2 {
 		if code, body := h.post(payout); code != http.StatusOK {
 			t.Fatalf("HTTP %d %s", code, body)

@@ -248,7 +248,8 @@ func TestGuardSkipsAndCELErrorsAreDead(t *testing.T) {
 
 func TestPayoutJournalBalances(t *testing.T) {
 	prog := loadProgram(t)
-	ev := event(t, "../../testdata/stripe/events/payout.paid.json", nil)
+	// The payout is what its transactions net to.
+	ev := event(t, "../../testdata/stripe/events/payout.paid.json", func(o map[string]any) { o["amount"] = json.Number("10680") })
 	f := prog.Flows("stripe", "payout.paid")[0]
 	m := newMemERP()
 	bts := func(string, map[string]any) ([]map[string]any, error) {
@@ -324,7 +325,9 @@ func TestPayoutJournalInZeroAndThreeDecimalCurrencies(t *testing.T) {
 		}
 		env := &Env{ERP: map[string]erp.Driver{"erp": m}, Lists: map[string]Lister{"stripe": listFunc(bts)},
 			Ledger: &memLedger{m: map[string]erp.Record{}}}
-		ev := event(t, "../../testdata/stripe/events/payout.paid.json", func(o map[string]any) { o["id"] = "po_" + tc.currency })
+		ev := event(t, "../../testdata/stripe/events/payout.paid.json", func(o map[string]any) {
+			o["id"], o["currency"], o["amount"] = "po_"+tc.currency, tc.currency, json.Number(fmt.Sprint(tc.net))
+		})
 		if _, err := f.Run(context.Background(), env, ev, Options{}); err != nil {
 			t.Fatalf("%s: %v", tc.currency, err)
 		}
@@ -372,12 +375,36 @@ ledger l {
 		return []map[string]any{{"currency": "usd", "net": json.Number("9680"), "fee": json.Number("320")}}, nil
 	}
 	env := &Env{ERP: map[string]erp.Driver{"erp": m}, Lists: map[string]Lister{"stripe": listFunc(bts)}, Ledger: &memLedger{m: map[string]erp.Record{}}}
-	_, err = prog.Flows("stripe", "payout.paid")[0].Run(context.Background(), env, event(t, "../../testdata/stripe/events/payout.paid.json", nil), Options{})
+	ev := event(t, "../../testdata/stripe/events/payout.paid.json", func(o map[string]any) { o["amount"] = json.Number("9680") })
+	_, err = prog.Flows("stripe", "payout.paid")[0].Run(context.Background(), env, ev, Options{})
 	var e *Error
 	if !errors.As(err, &e) || e.Class != Dead || !strings.Contains(err.Error(), `debits 3.2, credits 96.8, difference -93.6`) {
 		t.Fatalf("err = %v", err)
 	}
 	if len(m.records) != 0 {
 		t.Fatalf("an unbalanced journal wrote %v", m.records)
+	}
+}
+
+// A payout whose transactions do not add up to it (a list read short, a
+// transaction missing) posts nothing and says by how much.
+func TestPayoutThatDoesNotMatchItsTransactionsPostsNothing(t *testing.T) {
+	prog := loadProgram(t)
+	m := newMemERP()
+	bts := func(string, map[string]any) ([]map[string]any, error) {
+		return []map[string]any{
+			{"id": "txn_1", "type": "charge", "reporting_category": "charge", "currency": "usd", "net": json.Number("1000")},
+			{"id": "txn_2", "type": "payout", "reporting_category": "payout", "currency": "usd", "net": json.Number("-1100")},
+		}, nil
+	}
+	env := &Env{ERP: map[string]erp.Driver{"erp": m}, Lists: map[string]Lister{"stripe": listFunc(bts)}, Ledger: &memLedger{m: map[string]erp.Record{}}}
+	ev := event(t, "../../testdata/stripe/events/payout.paid.json", nil) // amount 1100
+	_, err := prog.Flows("stripe", "payout.paid")[0].Run(context.Background(), env, ev, Options{})
+	var e *Error
+	if !errors.As(err, &e) || e.Class != Dead || !strings.Contains(err.Error(), "net summing to 1000, but po_000000000000000000000000's amount is 1100 (difference -100)") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(m.records) != 0 {
+		t.Fatalf("posted %v", m.records)
 	}
 }

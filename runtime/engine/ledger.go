@@ -15,6 +15,7 @@ import (
 
 	"github.com/flowhq/flow/compiler/plan"
 	"github.com/flowhq/flow/runtime/erp"
+	"github.com/flowhq/flow/stdlib/jsonval"
 	"github.com/flowhq/flow/stdlib/schema"
 )
 
@@ -30,6 +31,7 @@ type ledger struct {
 	lines    []field
 	postings []posting
 	journal  *schema.Journal
+	total    *schema.ListTotal // what the source list must add up to, if known
 }
 
 type aggregate struct {
@@ -60,6 +62,9 @@ func (p *Program) buildLedger(pl *plan.Ledger, compile func(*plan.Expr) cel.Prog
 	}
 	if c := p.conns[pl.Journal.Connector]; c != nil {
 		l.journal = c.Journals[pl.Journal.Entity]
+	}
+	if c := p.conns[pl.Source.Connector]; c != nil && c.Lists[pl.Source.List] != nil {
+		l.total = c.Lists[pl.Source.List].Total
 	}
 	if l.journal == nil {
 		return nil, fmt.Errorf("%s has no journal posting rules for %s", pl.Journal.Connector, pl.Journal.Entity)
@@ -185,7 +190,77 @@ func (r *run) items(ctx context.Context) ([]map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := r.complete(items, args); err != nil {
+		return nil, &Error{Class: Dead, Err: err}
+	}
 	return items, nil
+}
+
+// complete checks that a list of the event's object adds up to the
+// object's total (a payout's transactions to the payout's amount): a list
+// read short, or a payout that does not match its transactions, is caught
+// before anything is posted.
+func (r *run) complete(items []map[string]any, args map[string]any) error {
+	t := r.f.ledger.total
+	if t == nil {
+		return nil
+	}
+	obj := eventObject(r.ev.Body)
+	id, _ := obj["id"].(string)
+	want, ok := asInt(obj[t.Of])
+	if !ok || id == "" || args[t.Arg] != id {
+		return nil // not the object's own list, or no total to check against
+	}
+	var sum int64
+	counted := 0
+	for _, it := range items {
+		if s, _ := it[t.SkipField].(string); t.SkipField != "" && s == t.SkipValue {
+			continue
+		}
+		n, ok := asInt(it[t.Field])
+		if !ok {
+			return fmt.Errorf("item %v of %s has no integer %s", it["id"], r.f.ledger.plan.Source.List, t.Field)
+		}
+		sum += n
+		counted++
+	}
+	if sum != want {
+		return fmt.Errorf("the %d items of %s(%s: %s) have %s summing to %d, but %s's %s is %d (difference %d); nothing was posted",
+			counted, r.f.ledger.plan.Source.List, t.Arg, id, t.Field, sum, id, t.Of, want, sum-want)
+	}
+	return nil
+}
+
+// eventObject returns data.object of an event body, decoded one level.
+func eventObject(body any) map[string]any {
+	get := func(v any, k string) any {
+		switch x := v.(type) {
+		case *jsonval.Object:
+			v, _ := x.Get(k)
+			return v
+		case map[string]any:
+			return x[k]
+		}
+		return nil
+	}
+	switch o := get(get(body, "data"), "object").(type) {
+	case *jsonval.Object:
+		return o.Map()
+	case map[string]any:
+		return o
+	}
+	return map[string]any{}
+}
+
+func asInt(v any) (int64, bool) {
+	switch x := v.(type) {
+	case json.Number:
+		n, err := x.Int64()
+		return n, err == nil
+	case int64:
+		return x, true
+	}
+	return 0, false
 }
 
 // group evaluates the grouping keys and aggregates of every item; groups

@@ -41,6 +41,20 @@ type ListSource struct {
 	Doc    string
 	Params []Param
 	Elem   string // object type of each item
+	// Total, when set, is what a complete list adds up to: the runtime
+	// checks it before posting anything built from the list.
+	Total *ListTotal
+}
+
+// ListTotal says what a list's items sum to when the list belongs to the
+// event's object (its Arg argument is the object's id): Field summed over
+// the items, leaving out those whose SkipField is SkipValue, equals the
+// object's Of field. All are integers (minor units).
+type ListTotal struct {
+	Arg                  string // the argument naming the object, "payout"
+	Field                string // summed over the items, "net"
+	SkipField, SkipValue string // items left out, type "payout"
+	Of                   string // the object's total, "amount"
 }
 
 // Connector is the complete, immutable schema of one connector.

@@ -118,6 +118,8 @@ func lists() map[string]*schema.ListSource {
 				{Name: "type", Type: schema.StringType},
 			},
 			Elem: qualify("BalanceTransaction"),
+			// A payout's transactions, its own aside, net to its amount.
+			Total: &schema.ListTotal{Arg: "payout", Field: "net", SkipField: "type", SkipValue: "payout", Of: "amount"},
 		},
 	}
 }
