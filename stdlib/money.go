@@ -60,6 +60,14 @@ func moneyFunctions() []function {
 			},
 		},
 		{
+			name: "convert",
+			doc:  "Converts an amount at an exchange rate into a currency, rounded to that currency's minor unit, halves away from zero: convert(money(1000, \"eur\"), decimal(\"1.0825\"), \"usd\") is 10.83. A zero rate (an absent one reads as zero) is an error, never a silent 1.",
+			overloads: []overload{{
+				id: "convert_decimal_decimal_string", args: []*cel.Type{DecimalType, DecimalType, cel.StringType}, result: DecimalType,
+				impl: cel.FunctionBinding(convertAt),
+			}},
+		},
+		{
 			name: "round",
 			doc:  "Rounds a decimal to the given number of places, halves away from zero: round(decimal(\"2.345\"), 2) is 2.35.",
 			overloads: []overload{{
@@ -146,6 +154,27 @@ func moneyFunctions() []function {
 			}},
 		},
 	}
+}
+
+// convertAt is convert(amount, rate, currency).
+func convertAt(args ...ref.Val) ref.Val {
+	if len(args) != 3 {
+		return types.NewErr("convert: want 3 arguments, got %d", len(args))
+	}
+	amount, ok1 := args[0].(Decimal)
+	rate, ok2 := args[1].(Decimal)
+	cur, ok3 := args[2].(types.String)
+	if !ok1 || !ok2 || !ok3 {
+		return types.MaybeNoSuchOverloadErr(args[0])
+	}
+	if rate.Sign() <= 0 {
+		return fail("convert", fmt.Errorf("no exchange rate (it is %s): an absent rate is not 1", rate.Decimal))
+	}
+	exp, ok := ISOExponent(string(cur))
+	if !ok {
+		return fail("convert", fmt.Errorf("unknown currency %q", string(cur)))
+	}
+	return fixedDecimal(amount.Mul(rate.Decimal).Round(int32(exp)), int32(exp))
 }
 
 func moneyOf(units, currency ref.Val) ref.Val {

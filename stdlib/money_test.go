@@ -53,6 +53,12 @@ func TestMoneyFunctions(t *testing.T) {
 		{name: "exponent isk", src: `exponent("ISK")`, want: "2"},
 		{name: "exponent jpy", src: `exponent("jpy")`, want: "0"},
 		{name: "exponent unknown", src: `exponent("xyz")`, wantErr: `exponent: unknown currency "xyz"`},
+		{name: "convert rounds to the target currency", src: `string(convert(money(m, "eur"), decimal("1.0825"), "usd"))`, want: "21.65"},
+		{name: "convert into a zero-decimal currency", src: `string(convert(money(m, "usd"), decimal("149.256"), "jpy"))`, want: "2985"},
+		{name: "convert into a three-decimal currency", src: `string(convert(money(m, "usd"), decimal("0.30745"), "kwd"))`, want: "6.149"},
+		{name: "convert halves away from zero", src: `string(convert(decimal("0.125"), decimal("1"), "usd"))`, want: "0.13"},
+		{name: "convert without a rate", src: `convert(money(m, "eur"), decimal("0"), "usd")`, wantErr: "convert: no exchange rate (it is 0): an absent rate is not 1"},
+		{name: "convert unknown currency", src: `convert(d, decimal("1.1"), "xyz")`, wantErr: `convert: unknown currency "xyz"`},
 	})
 }
 

@@ -182,7 +182,7 @@ func TestFieldTypes(t *testing.T) {
 		{"stripe.BalanceTransaction", "available_on", schema.IntType},
 		{"stripe.Payout", "arrival_date", schema.IntType},
 		{"stripe.InvoiceLineItem", "quantity", schema.IntType},
-		{"stripe.BalanceTransaction", "exchange_rate", schema.DoubleType},
+		{"stripe.BalanceTransaction", "exchange_rate", schema.DecimalType}, // rates multiply money: exact
 		// Expandable references arrive as IDs.
 		{"stripe.Charge", "customer", schema.StringType},
 		{"stripe.Charge", "balance_transaction", schema.StringType},

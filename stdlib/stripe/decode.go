@@ -64,7 +64,7 @@ func decode(text string) (*generated, error) {
 	g := &generated{index: make(map[string]*genObject, 1024)}
 	p := typeParser{enums: map[string][]string{}, cache: map[string]*schema.Type{
 		"string": schema.StringType, "int": schema.IntType, "bool": schema.BoolType,
-		"double": schema.DoubleType, "minor": schema.MinorType, "dyn": schema.AnyType,
+		"double": schema.DoubleType, "decimal": schema.DecimalType, "minor": schema.MinorType, "dyn": schema.AnyType,
 	}}
 	// Fields and the per-object field lists are carved out of two arrays
 	// sized by counting field lines: two allocations instead of thousands.

@@ -19,7 +19,7 @@ type object struct {
 // field is one member of an object. Type uses the compact grammar that
 // stdlib/stripe decodes:
 //
-//	string | int | bool | double | minor | dyn   scalars
+//	string | int | bool | double | decimal | minor | dyn   scalars
 //	enum:<GoType>                                a string with the constants of GoType
 //	list:<type> | map:<type>                     map keys are always strings
 //	obj:<GoType>                                 a nested object
@@ -305,6 +305,12 @@ func (b *builder) classify(o *object) {
 			if moneyOverride[key] {
 				f.Type = strings.TrimSuffix(f.Type, "int") + "minor"
 				b.minor = append(b.minor, key+" (override)")
+			}
+		case "double":
+			// Exchange rates multiply amounts: exact decimals, never floats
+			// (stripe-go decodes them into float64; the JSON has the digits).
+			if strings.HasSuffix(f.Name, "exchange_rate") {
+				f.Type = "decimal"
 			}
 		case "int":
 			if reason := moneyReason(key, f.Name, f.raw, hasCurrency); reason != "" {
