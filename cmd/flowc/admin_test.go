@@ -123,7 +123,7 @@ func TestReplayRunsLedgersOnRecordedLists(t *testing.T) {
 	if _, err := st.Accept(ctx, "stripe", "evt_po", "payout.paid", body, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	items := `[{"id":"txn_1","reporting_category":"charge","currency":"usd","net":1000},{"id":"txn_2","reporting_category":"fee","currency":"usd","net":-59}]`
+	items := `[{"id":"txn_1","type":"charge","reporting_category":"charge","currency":"usd","amount":1000,"fee":59,"net":941}]`
 	if err := st.PutList(ctx, 1, "balance_transactions", `{"payout":"po_1"}`, []byte(items)); err != nil {
 		t.Fatal(err)
 	}

@@ -57,7 +57,7 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("shutdown: %v", err)
 	}
 	got := out.String()
-	for _, want := range []string{"done  6", "dead letters: none", "SalesOrderHeadersV2            4", "LedgerJournalLines             6",
+	for _, want := range []string{"done  6", "dead letters: none", "SalesOrderHeadersV2            4", "LedgerJournalLines             7",
 		"ReturnOrderHeaders             1", "a forged event                           -> HTTP 400"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, got)

@@ -254,7 +254,8 @@ func TestPayoutJournalBalances(t *testing.T) {
 	m := newMemERP()
 	bts := func(string, map[string]any) ([]map[string]any, error) {
 		mk := func(cat string, net int64) map[string]any {
-			return map[string]any{"reporting_category": cat, "currency": "usd", "net": json.Number(fmt.Sprint(net))}
+			n := json.Number(fmt.Sprint(net))
+			return map[string]any{"reporting_category": cat, "currency": "usd", "amount": n, "fee": json.Number("0"), "net": n}
 		}
 		return []map[string]any{mk("charge", 10000), mk("charge", 2500), mk("refund", -1500), mk("fee", -320)}, nil
 	}
@@ -321,7 +322,8 @@ func TestPayoutJournalInZeroAndThreeDecimalCurrencies(t *testing.T) {
 	}{{"jpy", 1000, "1000"}, {"kwd", 1234, "1.234"}, {"usd", 1234, "12.34"}} {
 		m := newMemERP()
 		bts := func(string, map[string]any) ([]map[string]any, error) {
-			return []map[string]any{{"reporting_category": "charge", "currency": tc.currency, "net": json.Number(fmt.Sprint(tc.net))}}, nil
+			n := json.Number(fmt.Sprint(tc.net))
+			return []map[string]any{{"reporting_category": "charge", "currency": tc.currency, "amount": n, "fee": json.Number("0"), "net": n}}, nil
 		}
 		env := &Env{ERP: map[string]erp.Driver{"erp": m}, Lists: map[string]Lister{"stripe": listFunc(bts)},
 			Ledger: &memLedger{m: map[string]erp.Record{}}}
@@ -406,5 +408,18 @@ func TestPayoutThatDoesNotMatchItsTransactionsPostsNothing(t *testing.T) {
 	}
 	if len(m.records) != 0 {
 		t.Fatalf("posted %v", m.records)
+	}
+}
+
+// A payout whose amounts are all zero posts no empty journal.
+func TestNothingToPostWritesNothing(t *testing.T) {
+	prog := loadProgram(t)
+	m := newMemERP()
+	bts := func(string, map[string]any) ([]map[string]any, error) { return nil, nil }
+	env := &Env{ERP: map[string]erp.Driver{"erp": m}, Lists: map[string]Lister{"stripe": listFunc(bts)}, Ledger: &memLedger{m: map[string]erp.Record{}}}
+	ev := event(t, "../../testdata/stripe/events/payout.paid.json", func(o map[string]any) { o["amount"] = json.Number("0") })
+	res, err := prog.Flows("stripe", "payout.paid")[0].Run(context.Background(), env, ev, Options{Trace: true})
+	if err != nil || len(m.records) != 0 || res.Writes != 0 {
+		t.Fatalf("res %+v, err %v, wrote %v", res, err, m.records)
 	}
 }

@@ -135,6 +135,13 @@ func (r *run) ledger(ctx context.Context) error {
 	if err := balanced(j.Lines, l.journal); err != nil {
 		return &Error{Class: Dead, Err: err}
 	}
+	if len(j.Lines) == 0 { // every amount was zero: an empty journal helps no one
+		if r.opts.Trace {
+			r.res.Trace = append(r.res.Trace, Trace{Kind: "journal", At: l.plan.Journal.Key.At,
+				Detail: fmt.Sprintf("journal key %q: nothing to post, every amount is zero", key)})
+		}
+		return nil
+	}
 	d, err := r.driver(l.plan.Journal.Connector)
 	if err != nil {
 		return err
