@@ -39,17 +39,9 @@ now. Writes that already happened are not repeated.`, stderr)
 	path := fs.String("store", "./flow.db", "flowd's store")
 	all := fs.Bool("all", false, "replay: every dead letter")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return usageExit(err)
-	}
-	sub, rest := "", []string(nil)
-	if len(pos) > 0 {
-		sub, rest = pos[0], pos[1:]
-	}
-	st, ok := openStore(*path, stderr, "dlq")
-	if !ok {
-		return 2
+	sub, rest, st, code := adminCommand(fs, args, path, "dlq", stderr)
+	if st == nil {
+		return code
 	}
 	defer st.Close()
 	ctx := context.Background()
@@ -95,17 +87,9 @@ ran on. ID is the gateway's event id (evt_...) or the store's sequence number.`,
 	status := fs.String("status", "", "list: only events in this status")
 	limit := fs.Int("limit", 50, "list: at most this many, newest first")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return usageExit(err)
-	}
-	sub, rest := "", []string(nil)
-	if len(pos) > 0 {
-		sub, rest = pos[0], pos[1:]
-	}
-	st, ok := openStore(*path, stderr, "events")
-	if !ok {
-		return 2
+	sub, rest, st, code := adminCommand(fs, args, path, "events", stderr)
+	if st == nil {
+		return code
 	}
 	defer st.Close()
 	ctx := context.Background()
@@ -122,6 +106,23 @@ ran on. ID is the gateway's event id (evt_...) or the store's sequence number.`,
 	}
 	fmt.Fprintln(stderr, "usage: flowc events list|show ID [--store PATH]")
 	return 2
+}
+
+// adminCommand parses an admin command's flags and subcommand and opens
+// the store; on failure it returns a nil store and the exit code.
+func adminCommand(fs *flag.FlagSet, args []string, path *string, cmd string, stderr io.Writer) (sub string, rest []string, st *store.Store, code int) {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return "", nil, nil, usageExit(err)
+	}
+	if len(pos) > 0 {
+		sub, rest = pos[0], pos[1:]
+	}
+	st, ok := openStore(*path, stderr, cmd)
+	if !ok {
+		return "", nil, nil, 2
+	}
+	return sub, rest, st, 0
 }
 
 // parseInterleaved parses flags that may come before, between or after

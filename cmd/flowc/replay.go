@@ -20,8 +20,6 @@ import (
 
 	"github.com/flowhq/flow/compiler"
 	"github.com/flowhq/flow/runtime/engine"
-	"github.com/flowhq/flow/runtime/erp"
-	"github.com/flowhq/flow/runtime/erp/record"
 	"github.com/flowhq/flow/runtime/store"
 )
 
@@ -320,15 +318,7 @@ func loadVersion(dir string, cfg compiler.Config, lists engine.Lister) (*flowVer
 		return nil, err
 	}
 	v := &flowVersion{prog: prog, log: &eventLog{}, dir: filepath.Clean(dir) + string(filepath.Separator)}
-	v.env = &engine.Env{ERP: map[string]erp.Driver{}, Lists: map[string]engine.Lister{}, Ledger: &memLedger{m: map[string]erp.Record{}},
-		Now: func() time.Time { return time.Unix(1<<40, 0) }}
-	for _, c := range prog.Plan.Connectors {
-		if c.Kind == "erp" {
-			v.env.ERP[c.Alias] = record.New(v.log, prog.Connector(c.Alias))
-		} else {
-			v.env.Lists[c.Alias] = lists
-		}
-	}
+	v.env, _ = recordEnv(prog, v.log, lists, neverLate)
 	return v, nil
 }
 
@@ -343,17 +333,11 @@ func (v *flowVersion) run(ev *engine.Event) (outcome, error) {
 		}
 	}
 	out.err = strings.Join(errs, "; ")
-	d := json.NewDecoder(&v.log.buf)
-	d.UseNumber()
-	for {
-		var o recordedOp
-		if err := d.Decode(&o); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return out, fmt.Errorf("reading the record log: %w", err)
-		}
-		out.ops = append(out.ops, &o)
+	ops, err := decodeOps(v.log.buf.Bytes())
+	if err != nil {
+		return out, fmt.Errorf("reading the record log: %w", err)
 	}
+	out.ops = ops
 	return out, nil
 }
 

@@ -103,13 +103,7 @@ type runSummary struct {
 // runEvents runs every event of in through prog with the record driver.
 func runEvents(ctx context.Context, prog *engine.Program, in io.Reader, out io.Writer, stderr io.Writer) (runSummary, error) {
 	var sum runSummary
-	env := &engine.Env{ERP: map[string]erp.Driver{}, Lists: map[string]engine.Lister{}, Ledger: &memLedger{m: map[string]erp.Record{}},
-		Now: func() time.Time { return time.Unix(1<<40, 0) }} // waits never run out in a replay
-	for _, c := range prog.Plan.Connectors {
-		if c.Kind == "erp" {
-			env.ERP[c.Alias] = record.New(out, prog.Connector(c.Alias))
-		}
-	}
+	env, _ := recordEnv(prog, out, nil, neverLate)
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
 	start := time.Now()
@@ -177,6 +171,27 @@ func decodeEvent(b []byte) (*engine.Event, error) {
 	}
 	return &engine.Event{ID: id, Source: "stripe", Type: typ, Received: received, Body: body}, nil
 }
+
+// recordEnv is the environment of an offline run: every ERP connector of
+// prog is a record driver writing to log, every gateway list is served by
+// lists (nil: none), the idempotency ledger is in memory, and now is the
+// clock. It returns the record drivers by alias too.
+func recordEnv(prog *engine.Program, log io.Writer, lists engine.Lister, now func() time.Time) (*engine.Env, map[string]*record.Driver) {
+	env := &engine.Env{ERP: map[string]erp.Driver{}, Lists: map[string]engine.Lister{}, Ledger: &memLedger{m: map[string]erp.Record{}}, Now: now}
+	drivers := map[string]*record.Driver{}
+	for _, c := range prog.Plan.Connectors {
+		if c.Kind == "erp" {
+			d := record.New(log, prog.Connector(c.Alias))
+			drivers[c.Alias], env.ERP[c.Alias] = d, d
+		} else if lists != nil {
+			env.Lists[c.Alias] = lists
+		}
+	}
+	return env, drivers
+}
+
+// neverLate is the clock of bulk runs: waits never run out.
+func neverLate() time.Time { return time.Unix(1<<40, 0) }
 
 // memLedger is the idempotency ledger of one `flowc run`.
 type memLedger struct {

@@ -245,17 +245,7 @@ func (t *flowTest) run(prog *engine.Program) testResult {
 		return fail("the event: %v", err)
 	}
 	var log bytes.Buffer
-	drivers := map[string]*record.Driver{}
-	env := &engine.Env{ERP: map[string]erp.Driver{}, Lists: map[string]engine.Lister{}, Ledger: &memLedger{m: map[string]erp.Record{}},
-		Now: func() time.Time { return ev.Received }}
-	for _, c := range prog.Plan.Connectors {
-		if c.Kind == "erp" {
-			d := record.New(&log, prog.Connector(c.Alias))
-			drivers[c.Alias], env.ERP[c.Alias] = d, d
-		} else {
-			env.Lists[c.Alias] = givenLists(t.lists)
-		}
-	}
+	env, drivers := recordEnv(prog, &log, givenLists(t.lists), func() time.Time { return ev.Received })
 	if err := seed(t.given, drivers); err != nil {
 		return fail("given: %v", err)
 	}
