@@ -347,7 +347,11 @@ func (d *Daemon) process(ctx context.Context, ev *store.Event) (time.Time, bool)
 	for _, f := range flows {
 		flog := log.With("flow", f.Plan.Name)
 		start := time.Now()
-		res, err := f.Run(ctx, d.recording(cur.env, ev.Seq), in, engine.Options{Settle: attempt > 1, Trace: true})
+		env := cur.env
+		if f.Plan.Ledger != nil { // only ledgers read gateway lists
+			env = d.recording(env, ev.Seq)
+		}
+		res, err := f.Run(ctx, env, in, engine.Options{Settle: attempt > 1, Trace: true})
 		d.metrics.observeRun(f.Plan.Name, time.Since(start), res, err)
 		for _, t := range res.Trace {
 			out.Trail = append(out.Trail, store.Step{At: time.Now(), Flow: f.Plan.Name, Step: t.Step, Kind: t.Kind, Detail: t.Detail})
