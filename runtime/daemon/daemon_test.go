@@ -654,3 +654,35 @@ func TestPayoutJournalFromTheStripeAPI(t *testing.T) {
 		t.Fatalf("the balance transactions were not recorded: %v %v", ok, err)
 	}
 }
+
+func TestAdminRoutesNeedTheTokenWhenSet(t *testing.T) {
+	h := start(t, func(s *setup) { s.AdminToken = "t0ken" })
+	get := func(auth string) int {
+		req, _ := http.NewRequest(http.MethodGet, h.url+"/admin/events", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get(""); code != http.StatusUnauthorized {
+		t.Errorf("no token: HTTP %d", code)
+	}
+	if code := get("Bearer wrong"); code != http.StatusUnauthorized {
+		t.Errorf("wrong token: HTTP %d", code)
+	}
+	if code := get("Bearer t0ken"); code != http.StatusOK {
+		t.Errorf("the token: HTTP %d", code)
+	}
+	// Webhooks stay open (they are signed), health too.
+	if code, _ := h.post(charge(t, 1)); code != http.StatusOK {
+		t.Errorf("webhook: HTTP %d", code)
+	}
+	if !strings.Contains(h.get("/healthz"), "up") {
+		t.Error("healthz needs no token")
+	}
+}

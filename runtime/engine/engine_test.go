@@ -27,6 +27,7 @@ type memERP struct {
 	keys    map[string]erp.Record
 	next    int
 	fail    error // returned once by the next Write
+	lookups int   // Lookup calls
 	// existing makes Find report a record for every write, as a natural
 	// key lookup does when the record was in the ERP before the flow ran.
 	existing bool
@@ -39,6 +40,7 @@ func newMemERP() *memERP {
 func (m *memERP) Lookup(_ context.Context, entity string, where erp.Record) (erp.Record, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.lookups++
 next:
 	for _, r := range m.records[entity] {
 		for k, v := range where {
@@ -421,5 +423,33 @@ func TestNothingToPostWritesNothing(t *testing.T) {
 	res, err := prog.Flows("stripe", "payout.paid")[0].Run(context.Background(), env, ev, Options{Trace: true})
 	if err != nil || len(m.records) != 0 || res.Writes != 0 {
 		t.Fatalf("res %+v, err %v, wrote %v", res, err, m.records)
+	}
+}
+
+// A customer a lookup found is reused for the cache's TTL: the ERP is not
+// asked again for it, and is after the TTL.
+func TestLookupCache(t *testing.T) {
+	prog := loadProgram(t)
+	f := prog.Flows("stripe", "charge.succeeded")[0]
+	m := newMemERP()
+	now := time.Unix(1700000000, 0)
+	env := &Env{ERP: map[string]erp.Driver{"erp": m}, Ledger: &memLedger{m: map[string]erp.Record{}},
+		Lookups: NewLookupCache(time.Minute, 10), Now: func() time.Time { return now }}
+	for i := range 3 {
+		ev := event(t, "../../testdata/stripe/events/charge.succeeded.json", func(o map[string]any) {
+			o["id"], o["customer"] = fmt.Sprintf("ch_%d", i), "cus_1"
+			o["metadata"] = map[string]any{"order_id": fmt.Sprintf("SO-%d", i)}
+		})
+		if _, err := f.Run(context.Background(), env, ev, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 {
+			now = now.Add(2 * time.Minute) // the cached customer expires
+		}
+	}
+	// Run 1: a miss, then the lookup again under the create lock; run 2:
+	// cached; run 3: expired, asked once more.
+	if m.lookups != 3 {
+		t.Fatalf("%d lookups, want 3", m.lookups)
 	}
 }
