@@ -68,6 +68,15 @@ func moneyFunctions() []function {
 			}},
 		},
 		{
+			name: "total",
+			doc:  "Adds up a list of amounts; an empty list is zero: total(bt.fee_details.filter(f, f.type == \"tax\").map(f, f.amount)) is the transaction's tax fees.",
+			overloads: []overload{
+				{id: "total_list_minor", args: []*cel.Type{cel.ListType(MinorType)}, result: MinorType, impl: cel.UnaryBinding(totalOf(Minor(0)))},
+				{id: "total_list_decimal", args: []*cel.Type{cel.ListType(DecimalType)}, result: DecimalType, impl: cel.UnaryBinding(totalOf(Decimal{Decimal: decimal.Zero}))},
+				{id: "total_list_int", args: []*cel.Type{cel.ListType(cel.IntType)}, result: cel.IntType, impl: cel.UnaryBinding(totalOf(types.Int(0)))},
+			},
+		},
+		{
 			name: "round",
 			doc:  "Rounds a decimal to the given number of places, halves away from zero: round(decimal(\"2.345\"), 2) is 2.35.",
 			overloads: []overload{{
@@ -392,6 +401,25 @@ func negate(a ref.Val) ref.Val {
 		return x.Negate()
 	}
 	return types.MaybeNoSuchOverloadErr(a)
+}
+
+// totalOf returns the implementation of total() for lists whose elements add
+// up from zero; an element of another type, or an overflow, is an error value.
+func totalOf(zero ref.Val) func(ref.Val) ref.Val {
+	return func(v ref.Val) ref.Val {
+		l, ok := v.(traits.Lister)
+		if !ok {
+			return types.MaybeNoSuchOverloadErr(v)
+		}
+		sum := zero
+		for it := l.Iterator(); it.HasNext() == types.True; {
+			sum = add(sum, it.Next())
+			if types.IsError(sum) || types.IsUnknown(sum) {
+				return sum
+			}
+		}
+		return sum
+	}
 }
 
 // flip swaps the operands of a commutative operation, for int * decimal.

@@ -138,13 +138,13 @@ func TestReplayRunsLedgersOnRecordedLists(t *testing.T) {
 		os.MkdirAll(filepath.Join(dir, "new"), 0o755)
 		os.WriteFile(filepath.Join(dir, "old", f), b, 0o644)
 		if f == "package.flow" {
-			b = []byte(strings.Replace(string(b), `"fee": "618100"`, `"fee": "618200"`, 1))
+			b = []byte(strings.Replace(string(b), `"stripe_fee": "618100"`, `"stripe_fee": "618900"`, 1))
 		}
 		os.WriteFile(filepath.Join(dir, "new", f), b, 0o644)
 	}
 	out, _ := flowc(t, 1, "replay", "--store", path, "--old", filepath.Join(dir, "old"), "--new", filepath.Join(dir, "new"))
 	if !strings.Contains(out, "1 of 1 events write differently") || !strings.Contains(out, "~ journal LedgerJournalHeaders stripe-payout:po_1") ||
-		!strings.Contains(out, `AccountDisplayValue: "618100" -> "618200"`) {
+		!strings.Contains(out, `AccountDisplayValue: "618100" -> "618900"`) {
 		t.Errorf("replaying a payout with a changed fee account:\n%s", out)
 	}
 }

@@ -390,6 +390,56 @@ ledger l {
 	}
 }
 
+// A ledger whose balancing posting does not carry what the items net to (a
+// flow posting gross amounts and forgetting the fees) is caught before
+// anything is written, with the group, the difference and the items.
+func TestClearingThatMissesAFeePostsNothing(t *testing.T) {
+	dir := t.TempDir()
+	src := `package p
+
+import "stripe"
+import "d365fo" as erp
+
+ledger l {
+    on stripe.payout.paid as ev
+    for bt in stripe.balance_transactions(payout: ev.data.object.id)
+    group by bt.reporting_category as category, bt.currency as currency
+    journal erp.LedgerJournalLines key "po:" + ev.data.object.id {
+        header { JournalName: "GenJrn" }
+        CurrencyCode: upper(currency),
+        TransDate: date(ev.data.object.arrival_date, "UTC"),
+        credit "401100" amount money(sum(bt.amount), currency)
+        debit "110150"
+    }
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "l.flow"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prog, diags, err := Load(dir, compiler.Config{})
+	if err != nil || prog == nil {
+		t.Fatalf("%v %v", err, diags)
+	}
+	m := newMemERP()
+	bts := func(string, map[string]any) ([]map[string]any, error) {
+		return []map[string]any{
+			{"id": "txn_1", "type": "charge", "reporting_category": "charge", "currency": "usd", "amount": json.Number("1000"), "fee": json.Number("59"), "net": json.Number("941")},
+			{"id": "txn_2", "type": "charge", "reporting_category": "charge", "currency": "usd", "amount": json.Number("159"), "fee": json.Number("0"), "net": json.Number("159")},
+		}, nil
+	}
+	env := &Env{ERP: map[string]erp.Driver{"erp": m}, Lists: map[string]Lister{"stripe": listFunc(bts)}, Ledger: &memLedger{m: map[string]erp.Record{}}}
+	ev := event(t, "../../testdata/stripe/events/payout.paid.json", nil) // amount 1100
+	_, err = prog.Flows("stripe", "payout.paid")[0].Run(context.Background(), env, ev, Options{})
+	var e *Error
+	want := "the balancing line of group category=charge, currency=usd carries 11.59, but its 2 item(s) net to 11.00 USD (difference 0.59; items [txn_1 txn_2])"
+	if !errors.As(err, &e) || e.Class != Dead || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v\nwant %s", err, want)
+	}
+	if len(m.records) != 0 {
+		t.Fatalf("posted %v", m.records)
+	}
+}
+
 // A payout whose transactions do not add up to it (a list read short, a
 // transaction missing) posts nothing and says by how much.
 func TestPayoutThatDoesNotMatchItsTransactionsPostsNothing(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/google/cel-go/cel"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/flowhq/flow/compiler/plan"
 	"github.com/flowhq/flow/runtime/erp"
+	"github.com/flowhq/flow/stdlib"
 	"github.com/flowhq/flow/stdlib/jsonval"
 	"github.com/flowhq/flow/stdlib/schema"
 )
@@ -76,6 +78,14 @@ func (p *Program) buildLedger(pl *plan.Ledger, compile func(*plan.Expr) cel.Prog
 type group struct {
 	keys []ref.Val
 	aggs []ref.Val
+
+	// What the group's items net to (the list's Total.Field), in their one
+	// currency; the balancing posting must carry exactly that. mixed is set
+	// when the items are in more than one currency, so there is no one net.
+	net      int64
+	currency string
+	mixed    bool
+	ids      []any
 }
 
 func (r *run) ledger(ctx context.Context) error {
@@ -295,6 +305,16 @@ func (r *run) group(items []map[string]any) ([]*group, error) {
 			byKey[string(b)] = g
 			order = append(order, string(b))
 		}
+		if t := l.total; t != nil && t.Currency != "" {
+			n, _ := asInt(it[t.Field])
+			g.net += n
+			cur, _ := it[t.Currency].(string)
+			if len(g.ids) > 0 && !strings.EqualFold(cur, g.currency) {
+				g.mixed = true
+			}
+			g.currency = cur
+			g.ids = append(g.ids, it["id"])
+		}
 		for i, a := range l.aggs {
 			var v ref.Val = types.Int(1)
 			if a.prog != nil {
@@ -366,6 +386,44 @@ func balanced(lines []erp.Record, j *schema.Journal) error {
 	return nil
 }
 
+// clears checks that a group's balancing posting (the clearing account)
+// carries exactly what the group's items net to in the gateway's balance, so
+// that over a payout the clearing lines add up to the payout's amount: a fee
+// left out, or a gross posted where a net belongs, is caught before anything
+// is written. cleared is the balancing posting's amount as a debit (a credit
+// is negative) and currency the CurrencyCode of the group's lines. A group
+// whose lines are in another currency than its items (converted to the
+// accounting currency) is not checked here, since rounding a conversion line
+// by line may differ from converting the net.
+func (r *run) clears(g *group, cleared decimal.Decimal, currency string) error {
+	if t := r.f.ledger.total; t == nil || t.Currency == "" || g.mixed || len(g.ids) == 0 {
+		return nil
+	}
+	if currency != "" && !strings.EqualFold(currency, g.currency) {
+		return nil
+	}
+	want, err := stdlib.FromMinor(g.net, g.currency)
+	if err != nil {
+		return nil // an unknown currency fails where the flow converts it
+	}
+	if !cleared.Equal(want) {
+		exp, _ := stdlib.Exponent(g.currency)
+		places := int32(max(exp, -int(cleared.Exponent())))
+		return fmt.Errorf("the balancing line of group %s carries %s, but its %d item(s) net to %s %s (difference %s; items %v); nothing was posted",
+			r.groupName(g), cleared.StringFixed(places), len(g.ids), want.StringFixed(places), strings.ToUpper(g.currency), cleared.Sub(want).StringFixed(places), g.ids)
+	}
+	return nil
+}
+
+// groupName is how an error names a group: its keys, as the flow names them.
+func (r *run) groupName(g *group) string {
+	parts := make([]string, len(g.keys))
+	for i, k := range g.keys {
+		parts[i] = fmt.Sprintf("%s=%v", r.f.ledger.groups[i].name, k.Value())
+	}
+	return strings.Join(parts, ", ")
+}
+
 // post evaluates the postings of one group into journal lines; the posting
 // without an amount takes what balances the group.
 func (r *run) post(g *group) ([]erp.Record, error) {
@@ -431,6 +489,10 @@ func (r *run) post(g *group) ([]erp.Record, error) {
 		}
 	}
 	if open != nil {
+		cur, _ := common["CurrencyCode"].(string)
+		if err := r.clears(g, balance.Neg(), cur); err != nil {
+			return nil, &Error{Class: Dead, Err: err}
+		}
 		amt := balance.Neg() // a debit of -balance, or a credit of +balance
 		if !open.debit {
 			amt = balance

@@ -49,10 +49,13 @@ type ListSource struct {
 // ListTotal says what a list's items sum to when the list belongs to the
 // event's object (its Arg argument is the object's id): Field summed over
 // the items, leaving out those whose SkipField is SkipValue, equals the
-// object's Of field. All are integers (minor units).
+// object's Of field. All are integers (minor units). Currency, when set,
+// names the items' currency field: then each group of a ledger's items must
+// balance through its clearing posting by exactly the group's Field total.
 type ListTotal struct {
 	Arg                  string // the argument naming the object, "payout"
 	Field                string // summed over the items, "net"
+	Currency             string // the items' currency, "currency"
 	SkipField, SkipValue string // items left out, type "payout"
 	Of                   string // the object's total, "amount"
 }

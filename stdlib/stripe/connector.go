@@ -119,7 +119,7 @@ func lists() map[string]*schema.ListSource {
 			},
 			Elem: qualify("BalanceTransaction"),
 			// A payout's transactions, its own aside, net to its amount.
-			Total: &schema.ListTotal{Arg: "payout", Field: "net", SkipField: "type", SkipValue: "payout", Of: "amount"},
+			Total: &schema.ListTotal{Arg: "payout", Field: "net", Currency: "currency", SkipField: "type", SkipValue: "payout", Of: "amount"},
 		},
 	}
 }
