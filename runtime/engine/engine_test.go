@@ -133,6 +133,20 @@ func (f listFunc) List(_ context.Context, list string, args map[string]any) ([]m
 	return f(list, args)
 }
 
+// loadSource loads one flow file's source as a program.
+func loadSource(t *testing.T, src string) *Program {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "l.flow"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prog, diags, err := Load(dir, compiler.Config{})
+	if err != nil || prog == nil || diags.HasErrors() {
+		t.Fatalf("load: %v %v", err, diags)
+	}
+	return prog
+}
+
 func loadProgram(t *testing.T) *Program {
 	t.Helper()
 	p, diags, err := Load("../../flows/stripe_d365", compiler.Config{})
@@ -348,8 +362,7 @@ func TestPayoutJournalInZeroAndThreeDecimalCurrencies(t *testing.T) {
 // A journal whose postings all have amounts that do not cancel out is
 // caught before anything is written, with the difference.
 func TestUnbalancedJournalIsADeadLetterAndWritesNothing(t *testing.T) {
-	dir := t.TempDir()
-	src := `package p
+	prog := loadSource(t, `package p
 
 import "stripe"
 import "d365fo" as erp
@@ -366,21 +379,14 @@ ledger l {
         debit "110150" amount money(sum(bt.fee), currency)
     }
 }
-`
-	if err := os.WriteFile(filepath.Join(dir, "l.flow"), []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	prog, diags, err := Load(dir, compiler.Config{})
-	if err != nil || prog == nil {
-		t.Fatalf("%v %v", err, diags)
-	}
+`)
 	m := newMemERP()
 	bts := func(string, map[string]any) ([]map[string]any, error) {
 		return []map[string]any{{"currency": "usd", "net": json.Number("9680"), "fee": json.Number("320")}}, nil
 	}
 	env := &Env{ERP: map[string]erp.Driver{"erp": m}, Lists: map[string]Lister{"stripe": listFunc(bts)}, Ledger: &memLedger{m: map[string]erp.Record{}}}
 	ev := event(t, "../../testdata/stripe/events/payout.paid.json", func(o map[string]any) { o["amount"] = json.Number("9680") })
-	_, err = prog.Flows("stripe", "payout.paid")[0].Run(context.Background(), env, ev, Options{})
+	_, err := prog.Flows("stripe", "payout.paid")[0].Run(context.Background(), env, ev, Options{})
 	var e *Error
 	if !errors.As(err, &e) || e.Class != Dead || !strings.Contains(err.Error(), `debits 3.2, credits 96.8, difference -93.6`) {
 		t.Fatalf("err = %v", err)
@@ -394,8 +400,7 @@ ledger l {
 // flow posting gross amounts and forgetting the fees) is caught before
 // anything is written, with the group, the difference and the items.
 func TestClearingThatMissesAFeePostsNothing(t *testing.T) {
-	dir := t.TempDir()
-	src := `package p
+	prog := loadSource(t, `package p
 
 import "stripe"
 import "d365fo" as erp
@@ -412,14 +417,7 @@ ledger l {
         debit "110150"
     }
 }
-`
-	if err := os.WriteFile(filepath.Join(dir, "l.flow"), []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	prog, diags, err := Load(dir, compiler.Config{})
-	if err != nil || prog == nil {
-		t.Fatalf("%v %v", err, diags)
-	}
+`)
 	m := newMemERP()
 	bts := func(string, map[string]any) ([]map[string]any, error) {
 		return []map[string]any{
@@ -429,7 +427,7 @@ ledger l {
 	}
 	env := &Env{ERP: map[string]erp.Driver{"erp": m}, Lists: map[string]Lister{"stripe": listFunc(bts)}, Ledger: &memLedger{m: map[string]erp.Record{}}}
 	ev := event(t, "../../testdata/stripe/events/payout.paid.json", nil) // amount 1100
-	_, err = prog.Flows("stripe", "payout.paid")[0].Run(context.Background(), env, ev, Options{})
+	_, err := prog.Flows("stripe", "payout.paid")[0].Run(context.Background(), env, ev, Options{})
 	var e *Error
 	want := "the balancing line of group category=charge, currency=usd carries 11.59, but its 2 item(s) net to 11.00 USD (difference 0.59; items [txn_1 txn_2])"
 	if !errors.As(err, &e) || e.Class != Dead || !strings.Contains(err.Error(), want) {
@@ -501,5 +499,76 @@ func TestLookupCache(t *testing.T) {
 	// cached; run 3: expired, asked once more.
 	if m.lookups != 3 {
 		t.Fatalf("%d lookups, want 3", m.lookups)
+	}
+}
+
+// A journal in the ERP's accounting currency converts with a rate table the
+// flow declares, by the rate date; a date the table does not have is a dead
+// letter naming the missing rate, never a silent rate of 1.
+func TestRateTableConvertsByDateAndAMissingRateFails(t *testing.T) {
+	prog := loadSource(t, `package p
+
+import "stripe"
+import "d365fo" as erp
+
+// EUR per unit of the settlement currency, by the payout's arrival date.
+table eur_per: map(string, decimal) = {
+    "2022-03-28/USD": decimal("0.9092"),
+}
+
+ledger l {
+    on stripe.payout.paid as ev
+    let po = ev.data.object
+    let rate_key = format_time(po.arrival_date, "YYYY-MM-DD", "UTC") + "/" + upper(po.currency)
+    for bt in stripe.balance_transactions(payout: po.id)
+    group by bt.reporting_category as category, bt.currency as currency
+    journal erp.LedgerJournalLines key "po:" + po.id {
+        header { JournalName: "GenJrn" }
+        CurrencyCode: "EUR",
+        TransDate: date(po.arrival_date, "UTC"),
+        credit "401100" amount convert(money(sum(bt.amount), currency), eur_per[rate_key], "eur")
+        debit "618100" amount convert(money(sum(bt.fee), currency), eur_per[rate_key], "eur")
+        debit "110150"
+    }
+}
+`)
+	bts := func(string, map[string]any) ([]map[string]any, error) {
+		return []map[string]any{
+			{"id": "txn_1", "type": "charge", "reporting_category": "charge", "currency": "usd", "amount": json.Number("1159"), "fee": json.Number("59"), "net": json.Number("1100")},
+		}, nil
+	}
+	run := func(arrival string) (*memERP, error) {
+		m := newMemERP()
+		env := &Env{ERP: map[string]erp.Driver{"erp": m}, Lists: map[string]Lister{"stripe": listFunc(bts)}, Ledger: &memLedger{m: map[string]erp.Record{}}}
+		ev := event(t, "../../testdata/stripe/events/payout.paid.json", func(o map[string]any) { o["arrival_date"] = json.Number(arrival) })
+		_, err := prog.Flows("stripe", "payout.paid")[0].Run(context.Background(), env, ev, Options{})
+		return m, err
+	}
+
+	m, err := run("1648425600") // 2022-03-28
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range m.records["LedgerJournalLines"] {
+		for _, f := range []string{"DebitAmount", "CreditAmount"} {
+			if d, ok := l[f].(decimal.Decimal); ok {
+				got = append(got, fmt.Sprintf("%s %s %s %s", l["AccountDisplayValue"], f, d.StringFixed(2), l["CurrencyCode"]))
+			}
+		}
+	}
+	// 11.59 USD x 0.9092 = 10.537628 -> 10.54; 0.59 x 0.9092 = 0.536428 -> 0.54.
+	want := []string{"401100 CreditAmount 10.54 EUR", "618100 DebitAmount 0.54 EUR", "110150 DebitAmount 10.00 EUR"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("lines %v, want %v", got, want)
+	}
+
+	m, err = run("1648512000") // 2022-03-29: no rate
+	var e *Error
+	if !errors.As(err, &e) || e.Class != Dead || !strings.Contains(err.Error(), "2022-03-29/USD") {
+		t.Fatalf("a missing rate: err = %v, want a dead letter naming 2022-03-29/USD", err)
+	}
+	if len(m.records) != 0 {
+		t.Fatalf("posted %v", m.records)
 	}
 }
