@@ -129,7 +129,7 @@ func TestReplayRunsLedgersOnRecordedLists(t *testing.T) {
 	}
 	st.Close()
 	dir := t.TempDir()
-	for _, f := range []string{"package.flow", "payouts.flow"} {
+	for _, f := range []string{"package.flow", "payout_journal.flow"} {
 		b, err := os.ReadFile(filepath.Join("../../flows/stripe_d365", f))
 		if err != nil {
 			t.Fatal(err)

@@ -431,7 +431,7 @@ func (h *harness) exactlyOnce(n int) {
 
 func TestHotReloadKeepsEveryEventAndRefusesABrokenEdit(t *testing.T) {
 	flows := t.TempDir()
-	for _, f := range []string{"package.flow", "order_to_cash.flow", "refunds.flow", "payouts.flow"} {
+	for _, f := range []string{"package.flow", "order_to_cash.flow", "refund_credit.flow", "payout_journal.flow"} {
 		b, err := os.ReadFile(filepath.Join("../../flows/stripe_d365", f))
 		if err != nil {
 			t.Fatal(err)
