@@ -3,7 +3,10 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -63,10 +66,16 @@ Secrets (never taken from the command line, never logged):
   STRIPE_API_KEY           the Stripe API key (for API reads such as a payout's balance transactions)
   STRIPE_API_BASE          the Stripe API's base URL when it is not Stripe's own (a stripe-mock, a proxy)
   D365_TENANT, D365_CLIENT_ID, D365_CLIENT_SECRET   the Entra ID app for --erp d365fo
-  FLOWD_ADMIN_TOKEN        when set, admin routes require "Authorization: Bearer <token>"
+  FLOWD_ADMIN_TOKEN        the token the admin API and the console require (a bearer token, or signing
+                           in to the console); when unset, flowd makes one and writes it to
+                           STORE.admin-token (mode 0600), and says where in its log
+  FLOWD_ALERT_WEBHOOK      an incoming-webhook URL (Slack, Mattermost, Teams workflow, ...) told about
+                           dead letters, unreconciled payouts, failed reloads and ERP throttling
+                           (at most 5 alerts of a kind per 10 minutes)
   Each can instead name a file in NAME_FILE (e.g. STRIPE_WEBHOOK_SECRET_FILE=/run/secrets/whsec).
 
-Routes: POST /webhooks/stripe, GET /healthz, /readyz, /metrics, /admin/events[/ID], /admin/dlq,
+Routes: POST /webhooks/stripe, GET /healthz, /readyz, /metrics; the console at /console/;
+the admin API: GET /admin/events[/ID], /admin/dlq, /admin/payouts, /admin/plan, /admin/stats,
 POST /admin/dlq/ID/replay, /admin/dlq/replay.
 `
 
@@ -178,6 +187,13 @@ func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 		return err
 	}
 	defer st.Close()
+	tokenFile := ""
+	if secrets.adminToken == "" {
+		if secrets.adminToken, tokenFile, err = makeAdminToken(o.store); err != nil {
+			return err
+		}
+		log.Info("FLOWD_ADMIN_TOKEN is not set: made an admin token for the admin API and the console", "file", tokenFile)
+	}
 	cfg := daemon.Config{
 		Flows:         o.flows,
 		Company:       company,
@@ -190,6 +206,9 @@ func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 		Watch:         !o.noWatch,
 		Logger:        log,
 		Lists:         map[string]engine.Lister{},
+	}
+	if secrets.alertWebhook != "" {
+		cfg.Notifier = &daemon.WebhookNotifier{URL: secrets.alertWebhook}
 	}
 	if o.lookupTTL > 0 {
 		cfg.Lookups = engine.NewLookupCache(o.lookupTTL, 100_000)
@@ -266,10 +285,30 @@ func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 		if err := runDemo(ctx, stdout, "http://"+ln.Addr().String(), secrets.stripeWebhook[0], o.store, st, sb); err != nil {
 			log.Error("demo", "err", err)
 		}
-		fmt.Fprintf(stdout, "\nflowd keeps running on http://%s (try /readyz, /metrics, /admin/events, /admin/dlq);\n"+
-			"its store is %s (flowc events list --store %s); Ctrl-C stops it and removes the demo's files.\n", ln.Addr(), o.store, o.store)
+		fmt.Fprintf(stdout, "\nflowd keeps running on http://%s (try /readyz, /metrics);\n"+
+			"the console is http://%s/console/ (sign in with the admin token in %s);\n"+
+			"its store is %s (flowc events list --store %s); Ctrl-C stops it and removes the demo's files.\n",
+			ln.Addr(), ln.Addr(), cmp.Or(tokenFile, "FLOWD_ADMIN_TOKEN"), o.store, o.store)
 	}
 	return <-errc
+}
+
+// makeAdminToken makes a random admin token and writes it, readable by the
+// owner only, beside the store.
+func makeAdminToken(storePath string) (token, file string, err error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", "", err
+	}
+	token = hex.EncodeToString(b)
+	file = storePath + ".admin-token"
+	if err := os.WriteFile(file, []byte(token+"\n"), 0o600); err != nil {
+		return "", "", fmt.Errorf("writing the admin token: %w", err)
+	}
+	if err := os.Chmod(file, 0o600); err != nil { // WriteFile keeps an existing file's mode
+		return "", "", err
+	}
+	return token, file, nil
 }
 
 // erpCompany compiles the flows and returns the company their ERP import
@@ -355,6 +394,7 @@ type secretValues struct {
 	stripeAPIKey                         string
 	d365Tenant, d365ClientID, d365Secret string
 	adminToken                           string
+	alertWebhook                         string
 }
 
 // readSecrets reads secrets from the environment, or from the files their
@@ -375,6 +415,7 @@ func readSecrets(demo bool) (secretValues, error) {
 	s.stripeAPIKey = get("STRIPE_API_KEY")
 	s.d365Tenant, s.d365ClientID, s.d365Secret = get("D365_TENANT"), get("D365_CLIENT_ID"), get("D365_CLIENT_SECRET")
 	s.adminToken = get("FLOWD_ADMIN_TOKEN")
+	s.alertWebhook = get("FLOWD_ALERT_WEBHOOK")
 	if demo && len(s.stripeWebhook) == 0 {
 		s.stripeWebhook = []string{"whsec_demo_" + fmt.Sprint(time.Now().UnixNano())}
 	}

@@ -48,14 +48,22 @@ type Config struct {
 	// Lookups caches the records lookups find, across reloads; nil
 	// caches nothing.
 	Lookups *engine.LookupCache
-	// AdminToken, when set, is required as a bearer token on admin routes.
+	// AdminToken, when set, is required on the admin API and the console:
+	// as a bearer token, or as the console's session cookie (which signing
+	// in with the token sets). flowd always sets one.
 	AdminToken string
-	Workers    int           // default 4 x GOMAXPROCS
-	Retry      Retry         // default DefaultRetry
-	Grace      time.Duration // how long in-flight runs may finish at shutdown (default 10 s)
-	Watch      bool          // reload the plan when a .flow file changes
-	Logger     *slog.Logger
-	Now        func() time.Time // for signature checks; default time.Now
+	// Notifier, when set, is told about dead letters, payouts that do not
+	// reconcile, failed reloads and ERP throttling; at most AlertBurst
+	// alerts of one kind per AlertWindow (default 5 per 10 minutes).
+	Notifier    Notifier
+	AlertBurst  int
+	AlertWindow time.Duration
+	Workers     int           // default 4 x GOMAXPROCS
+	Retry       Retry         // default DefaultRetry
+	Grace       time.Duration // how long in-flight runs may finish at shutdown (default 10 s)
+	Watch       bool          // reload the plan when a .flow file changes
+	Logger      *slog.Logger
+	Now         func() time.Time // for signature checks; default time.Now
 }
 
 // Daemon is a running flowd.
@@ -71,6 +79,16 @@ type Daemon struct {
 	locks     *engine.KeyLocks // shared by the plans, so a reload cannot split a lock
 	reloadMu  sync.Mutex
 	reloadErr atomic.Pointer[string] // the last failed reload's diagnostics
+	reloaded  atomic.Pointer[reloadInfo]
+	alerts    *alerter // nil without a Notifier
+}
+
+// reloadInfo is the last reload's outcome, for the console.
+type reloadInfo struct {
+	At      time.Time `json:"at"`
+	OK      bool      `json:"ok"`
+	Version string    `json:"version"` // the plan running after it
+	Error   string    `json:"error,omitempty"`
 }
 
 // New compiles the flows and prepares a daemon; Serve runs it.
@@ -99,6 +117,9 @@ func New(cfg Config) (*Daemon, error) {
 	d := &Daemon{cfg: cfg, log: cfg.Logger, store: cfg.Store, retry: cfg.Retry, metrics: newMetrics(), locks: engine.NewKeyLocks()}
 	if err := d.Reload(); err != nil {
 		return nil, err
+	}
+	if cfg.Notifier != nil {
+		d.alerts = newAlerter(cfg.Notifier, cfg.AlertBurst, cfg.AlertWindow, d.log)
 	}
 	if len(d.current().stripeSecrets) == 0 {
 		return nil, errors.New("no Stripe webhook secret: name one in the stripe import (webhook_secret: a secret) or set STRIPE_WEBHOOK_SECRET")
@@ -182,14 +203,17 @@ func (d *Daemon) Reload() error {
 	if err != nil {
 		msg := err.Error()
 		d.reloadErr.Store(&msg)
+		d.reloaded.Store(&reloadInfo{At: time.Now(), Version: d.Version(), Error: msg})
 		d.metrics.reloads.WithLabelValues("failed").Inc()
 		if d.program() == nil {
 			return err
 		}
 		d.log.Error("reload failed; the running plan stays", "plan", d.Version(), "err", msg)
+		d.alerts.fire(Alert{Kind: AlertReloadFailed, Title: "a flow change does not compile; plan " + d.Version() + " keeps running", Text: msg})
 		return err
 	}
 	d.reloadErr.Store(nil)
+	d.reloaded.Store(&reloadInfo{At: time.Now(), OK: true, Version: prog.Version()})
 	old := d.program()
 	d.cur.Store(l)
 	d.metrics.setPlan(prog.Version())
@@ -255,6 +279,7 @@ func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 		cancelWork() // release what is still running; it will run again
 		<-schedDone
 	}
+	d.alerts.close()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

@@ -28,6 +28,15 @@ const MaxWebhookBody = 1 << 20
 //	GET  /admin/dlq                    dead letters
 //	POST /admin/dlq/{id}/replay        run a dead letter again on the current plan
 //	POST /admin/dlq/replay             run every dead letter again
+//	GET  /admin/payouts[?payout=ID]    payout reconciliation (as flowc recon)
+//	GET  /admin/plan                   the running plan and the last reload
+//	GET  /admin/stats[?minutes=&step=] counts by status, activity over time
+//	GET  /console/                     the web console (its data needs the token)
+//	POST /console/login                {"token": ...} -> a session cookie
+//
+// The admin routes need the admin token when one is set: as a bearer token,
+// or as the console's session cookie (with the X-Flowd-Console header on
+// anything but a GET).
 func (d *Daemon) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /webhooks/stripe", d.stripeWebhook)
@@ -43,6 +52,7 @@ func (d *Daemon) Handler() http.Handler {
 	}))
 	mux.Handle("POST /admin/dlq/{id}/replay", d.admin(d.replay))
 	mux.Handle("POST /admin/dlq/replay", d.admin(d.replay))
+	d.consoleRoutes(mux)
 	return mux
 }
 
@@ -138,14 +148,22 @@ func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, out)
 }
 
-// admin guards an admin route with the bearer token, when one is set.
+// admin guards an admin route with the admin token, when one is set: a
+// bearer token, or the console's session cookie.
 func (d *Daemon) admin(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
 		if tok := d.cfg.AdminToken; tok != "" {
 			got := r.Header.Get("Authorization")
-			if subtle.ConstantTimeCompare([]byte(got), []byte("Bearer "+tok)) != 1 {
+			bearer := subtle.ConstantTimeCompare([]byte(got), []byte("Bearer "+tok)) == 1
+			cookie := !bearer && d.validSession(r)
+			if cookie && r.Method != http.MethodGet && r.Header.Get(consoleHeader) == "" {
+				writeJSON(w, http.StatusForbidden, map[string]any{"error": "a console request that changes something needs the " + consoleHeader + " header"})
+				return
+			}
+			if !bearer && !cookie {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="flowd"`)
-				writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "admin routes need the bearer token"})
+				writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "admin routes need the admin token (a bearer token, or sign in to the console)"})
 				return
 			}
 		}
@@ -181,7 +199,11 @@ func (d *Daemon) showEvent(w http.ResponseWriter, r *http.Request) {
 		writeStoreError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"event": ev, "trail": trail})
+	out := map[string]any{"event": ev, "trail": trail}
+	if payload, err := d.store.Payload(r.Context(), ev.Seq); err == nil {
+		out["payload"] = maskPayload(payload)
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (d *Daemon) replay(w http.ResponseWriter, r *http.Request) {

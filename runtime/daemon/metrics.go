@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
@@ -115,6 +116,10 @@ func (d *Daemon) Transport(base http.RoundTripper) http.RoundTripper {
 		code := "0"
 		if err == nil {
 			code = strconv.Itoa(resp.StatusCode)
+			if resp.StatusCode == http.StatusTooManyRequests {
+				d.alerts.fire(Alert{Kind: AlertERPThrottled, Title: "the ERP is throttling flowd (HTTP 429)",
+					Text: fmt.Sprintf("%s %s answered 429 Too Many Requests, Retry-After %q; runs wait and retry.", r.Method, r.URL.Path, resp.Header.Get("Retry-After"))})
+			}
 		}
 		d.metrics.erpRequests.WithLabelValues(r.Method, code).Inc()
 		d.metrics.erpSeconds.WithLabelValues(r.Method).Observe(time.Since(start).Seconds())

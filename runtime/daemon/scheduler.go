@@ -449,6 +449,22 @@ func (d *Daemon) finish(ctx context.Context, log *slog.Logger, ev *store.Event, 
 		log.Error("recording the outcome", "err", err)
 	}
 	d.metrics.processed.WithLabelValues(string(out.Status)).Inc()
+	if out.Status == store.Dead {
+		kind, title := AlertDeadLetter, "dead letter: "+ev.ID
+		if f := d.programFlow(out.Flow); f != nil && f.Plan.Kind == "ledger" {
+			kind, title = AlertRecon, "a journal was not posted: "+ev.ID
+		}
+		d.alerts.fire(Alert{Kind: kind, Title: title, Event: ev.ID,
+			Text: fmt.Sprintf("%s (%s), flow %s step %d: %s", ev.ID, ev.Type, out.Flow, out.Step, out.Error)})
+	}
+}
+
+// programFlow is the current plan's flow of that name, or nil.
+func (d *Daemon) programFlow(name string) *engine.Flow {
+	if p := d.program(); p != nil && name != "" {
+		return p.Flow(name)
+	}
+	return nil
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -422,3 +422,68 @@ func decodeRecord(data string) (erp.Record, error) {
 	}
 	return rec, nil
 }
+
+// Bucket is what happened to events in one interval: how many arrived, and
+// how many ended their latest attempt there done, dead or due for a retry.
+type Bucket struct {
+	Start    time.Time `json:"start"`
+	Received int       `json:"received"`
+	Done     int       `json:"done"`
+	Dead     int       `json:"dead"`
+	Retry    int       `json:"retry"`
+}
+
+// Activity counts events in intervals of step from since to now, oldest
+// first, for throughput and error charts. An event counts where it arrived
+// and where its latest attempt ended.
+func (s *Store) Activity(ctx context.Context, since, now time.Time, step time.Duration) ([]Bucket, error) {
+	if step <= 0 || !now.After(since) {
+		return nil, fmt.Errorf("store: activity needs a positive step and since before now")
+	}
+	n := int((now.Sub(since) + step - 1) / step)
+	if n > 10_000 {
+		return nil, fmt.Errorf("store: activity over %d intervals; use a longer step", n)
+	}
+	out := make([]Bucket, n)
+	for i := range out {
+		out[i].Start = since.Add(time.Duration(i) * step)
+	}
+	from, width := nanos(since), int64(step)
+	count := func(query string, add func(b *Bucket, status string, n int)) error {
+		rows, err := s.db.QueryContext(ctx, query, from, width, from)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var i int64
+			var status string
+			var c int
+			if err := rows.Scan(&i, &status, &c); err != nil {
+				return err
+			}
+			if i >= 0 && i < int64(n) {
+				add(&out[i], status, c)
+			}
+		}
+		return rows.Err()
+	}
+	if err := count(`SELECT (received_at - ?) / ?, '', count(*) FROM events WHERE received_at >= ? GROUP BY 1`,
+		func(b *Bucket, _ string, c int) { b.Received += c }); err != nil {
+		return nil, err
+	}
+	if err := count(`SELECT (updated_at - ?) / ?, status, count(*) FROM events WHERE updated_at >= ? AND status IN ('done', 'dead', 'retry') GROUP BY 1, 2`,
+		func(b *Bucket, status string, c int) {
+			switch Status(status) {
+			case Done:
+				b.Done += c
+			case Dead:
+				b.Dead += c
+			case Retry:
+				b.Retry += c
+			}
+		}); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
