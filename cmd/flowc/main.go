@@ -23,6 +23,7 @@ Commands:
   events  list events in flowd's store, or show one with its step trail
   dlq     list, show and replay dead letters
   recon   reconcile Stripe payouts: amount, balance transactions, difference, what was posted
+  lsp     run the language server for editors (LSP over standard input and output)
 
 Run 'flowc <command> --help' for a command's flags.
 `
@@ -56,6 +57,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRecon(args[1:], stdout, stderr)
 	case "dlq":
 		return cmdDLQ(args[1:], stdout, stderr)
+	case "lsp":
+		return cmdLSP(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
