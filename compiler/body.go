@@ -32,6 +32,7 @@ type flowUnit struct {
 	group   []*Symbol
 	lets    []*Symbol
 	aggVars []cel.EnvOption // ledger: the variables aggregates were lowered to
+	signals *Symbol         // the built-in signals variable, nil without a gateway trigger
 }
 
 // checkBodies checks every flow and ledger, in parallel.
@@ -159,6 +160,17 @@ func (fu *flowUnit) check() {
 				fu.errorf(s.Cond, diag.TypeMismatch, "a when condition must be a bool, but this is %s", typeWords(c.typ))
 			}
 			fu.plan.Steps = append(fu.plan.Steps, &plan.Step{Kind: plan.StepWhen, At: fu.at(s), Expr: fu.pexpr(s.Cond, c)})
+		case *ast.Review:
+			c := fu.u.check(fu.f, &s.Cond.Expr, fu.sc, "")
+			if c.ok && c.typ.String() != "bool" && c.typ.String() != "dyn" {
+				fu.errorf(&s.Cond.Expr, diag.TypeMismatch, "a review condition must be a bool, but this is %s", typeWords(c.typ))
+			}
+			r := fu.u.check(fu.f, s.Reason, fu.sc, "")
+			if r.ok && r.typ.String() != "string" && r.typ.String() != "dyn" {
+				fu.errorf(s.Reason, diag.TypeMismatch, "a review's reason must be a string, but this is %s", typeWords(r.typ)).
+					Suggestion = "say why in words, e.g. because signals.reason"
+			}
+			fu.plan.Steps = append(fu.plan.Steps, &plan.Step{Kind: plan.StepReview, At: fu.at(s), Expr: fu.pexpr(&s.Cond.Expr, c), Reason: fu.pexpr(s.Reason, r)})
 		case *ast.Lookup:
 			fu.checkLookup(s)
 		case *ast.Write:
@@ -177,6 +189,9 @@ func (fu *flowUnit) check() {
 	}
 	if fu.ledger {
 		fu.finishLedger()
+	}
+	if fu.signals != nil && fu.signals.Used() {
+		fu.plan.Signals = true
 	}
 	fu.recordEnv()
 	for _, l := range fu.lets {
@@ -267,6 +282,11 @@ func (fu *flowUnit) checkTrigger(on *ast.On) {
 		id = &ast.Ident{Span: on.Span, Name: alias}
 	}
 	fu.declare(id, EventSym, schema.ObjectOf(ev.Envelope), true)
+	// Every gateway-triggered flow may read what flowd's history says
+	// about its event; a flow that declares its own `signals` keeps it.
+	if _, taken := fu.sc.lookup(SignalsVar); !taken {
+		fu.signals = fu.declare(&ast.Ident{Span: on.Span, Name: SignalsVar}, SignalsSym, schema.ObjectOf(SignalsType), false)
+	}
 }
 
 func (u *unit) aliases() []string {

@@ -113,7 +113,8 @@ func (e constError) Error() string { return string(e) }
 
 const errNotObject = constError("value is not an object")
 
-// builtinObjects are the object types of the built-in schedule trigger.
+// builtinObjects are the object types of the built-in schedule trigger and
+// of the signals every gateway-triggered flow can read.
 var builtinObjects = func() []*schema.Object {
 	tick, err := schema.NewObject("schedule.Tick", "a scheduled run", []*schema.Field{
 		{Name: "id", Type: schema.StringType, Doc: "the run's id: the schedule's name and its due time"},
@@ -122,5 +123,23 @@ var builtinObjects = func() []*schema.Object {
 	if err != nil {
 		panic(err)
 	}
-	return []*schema.Object{tick}
+	signals, err := schema.NewObject(SignalsType, "what flowd's history says about this event: explainable flags for `review when`", []*schema.Field{
+		{Name: "flagged", Type: schema.BoolType, Doc: "any flag below is raised"},
+		{Name: "reason", Type: schema.StringType, Doc: "why, in words, with the numbers behind it; empty when not flagged"},
+		{Name: "reasons", Type: schema.ListOf(schema.StringType), Doc: "one sentence per raised flag"},
+		{Name: "amount_z", Type: schema.DoubleType, Doc: "robust z-score of a charge's amount against the customer's earlier charges in its currency (0.6745 x (amount - median) / MAD); 0 with fewer than 5 earlier charges; flagged above 3.5"},
+		{Name: "history", Type: schema.IntType, Doc: "how many earlier charges of the customer in this currency the score compares with"},
+		{Name: "duplicate", Type: schema.BoolType, Doc: "another charge of the same customer, amount and currency within a minute"},
+	}, nil)
+	if err != nil {
+		panic(err)
+	}
+	return []*schema.Object{tick, signals}
 }()
+
+// SignalsType is the type of the `signals` variable of gateway-triggered
+// flows; SignalsVar is its name.
+const (
+	SignalsType = "flow.Signals"
+	SignalsVar  = "signals"
+)

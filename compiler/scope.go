@@ -24,9 +24,10 @@ const (
 	ItemSym                        // a ledger's list item variable
 	GroupSym                       // a ledger's grouping key
 	ConnectorSym                   // an imported connector
+	SignalsSym                     // the built-in signals of a gateway-triggered flow
 )
 
-var symbolKindNames = [...]string{"param", "secret", "table", "event", "let", "lookup", "record", "item", "group key", "connector"}
+var symbolKindNames = [...]string{"param", "secret", "table", "event", "let", "lookup", "record", "item", "group key", "connector", "signals"}
 
 func (k SymbolKind) String() string { return symbolKindNames[k] }
 

@@ -42,6 +42,12 @@ a txtar archive; each test is a group of sections named <test>/<part>:
   -- refund waits for its order/expect-failure -- the run fails, with this text in its reason (any
                                                   failure when empty); the writes before it are
                                                   compared only when expect.jsonl is given too
+  -- a big charge is held/signals.json --         what flowd's history says of the event: the fields
+                                                  of signals (flagged, reason, amount_z, ...); none
+                                                  flagged when absent
+  -- a big charge is held/expect-review --        a review step holds the run, with this text in its
+                                                  reason; writes before it compared as above
+  -- a big charge is held/approved --             run as approved in review (the section is empty)
 
 Events run with the record ERP driver (nothing is sent anywhere) and the
 clock at the event's created time. Output is like go test's; exit 0 when
@@ -58,6 +64,10 @@ type flowTest struct {
 	hasExpect     bool
 	expectFailure string
 	hasFailure    bool
+	signals       []byte
+	expectReview  string
+	hasReview     bool
+	approved      bool
 }
 
 // testResult is the outcome of one test.
@@ -212,6 +222,12 @@ func readTests(file string) ([]*flowTest, error) {
 			t.expect, t.hasExpect = f.Data, true
 		case "expect-failure":
 			t.expectFailure, t.hasFailure = strings.TrimSpace(string(f.Data)), true
+		case "signals.json":
+			t.signals = f.Data
+		case "expect-review":
+			t.expectReview, t.hasReview = strings.TrimSpace(string(f.Data)), true
+		case "approved":
+			t.approved = true
 		default:
 			if list, ok := strings.CutPrefix(part, "list."); ok && strings.HasSuffix(list, ".jsonl") {
 				if t.lists == nil {
@@ -220,12 +236,12 @@ func readTests(file string) ([]*flowTest, error) {
 				t.lists[strings.TrimSuffix(list, ".jsonl")] = f.Data
 				continue
 			}
-			return nil, fmt.Errorf("%s: test %q: unknown part %q (event.json, event, given.jsonl, expect.jsonl, expect-failure)", file, name, part)
+			return nil, fmt.Errorf("%s: test %q: unknown part %q (event.json, event, given.jsonl, list.NAME.jsonl, signals.json, expect.jsonl, expect-failure, expect-review, approved)", file, name, part)
 		}
 	}
 	for _, t := range tests {
-		if t.event == nil || !t.hasExpect && !t.hasFailure {
-			return nil, fmt.Errorf("%s: test %q needs an event and an expectation (expect.jsonl or expect-failure)", file, t.Name)
+		if t.event == nil || !t.hasExpect && !t.hasFailure && !t.hasReview {
+			return nil, fmt.Errorf("%s: test %q needs an event and an expectation (expect.jsonl, expect-failure or expect-review)", file, t.Name)
 		}
 	}
 	return tests, nil
@@ -249,15 +265,42 @@ func (t *flowTest) run(prog *engine.Program) testResult {
 	if err := seed(t.given, drivers); err != nil {
 		return fail("given: %v", err)
 	}
+	if t.signals != nil {
+		sig, err := parseSignals(t.signals)
+		if err != nil {
+			return fail("signals.json: %v", err)
+		}
+		env.Signals = sig
+	}
 	flows := prog.Flows(ev.Source, ev.Type)
 	if len(flows) == 0 {
 		return fail("no flow handles %s events", ev.Type)
 	}
-	var runErrs []string
+	var runErrs, held []string
 	for _, f := range flows {
-		if _, err := f.Run(context.Background(), env, ev, engine.Options{}); err != nil {
+		r, err := f.Run(context.Background(), env, ev, engine.Options{Approved: t.approved})
+		if err != nil {
 			runErrs = append(runErrs, err.Error())
 		}
+		if r.Status == engine.Held {
+			held = append(held, r.Reason)
+		}
+	}
+	if t.hasReview {
+		joined := strings.Join(held, "; ")
+		if len(held) == 0 || !strings.Contains(joined, t.expectReview) {
+			if len(held) == 0 {
+				joined = "nothing was held"
+			}
+			return fail("want a review with %q; got: %s", t.expectReview, joined)
+		}
+		if !t.hasExpect && !t.hasFailure {
+			res.Pass = true
+			res.Took = time.Since(start).Round(time.Microsecond).String()
+			return res
+		}
+	} else if len(held) > 0 {
+		return fail("held for review: %s", strings.Join(held, "; "))
 	}
 	got, err := decodeOps(log.Bytes())
 	if err != nil {
@@ -289,6 +332,37 @@ func (t *flowTest) run(prog *engine.Program) testResult {
 	res.Pass = len(res.Reasons) == 0
 	res.Took = time.Since(start).Round(time.Microsecond).String()
 	return res
+}
+
+// givenSignals is a test's signals.json: the fields it gives over those of
+// an event with no flags.
+type givenSignals map[string]any
+
+func (g givenSignals) Signals(context.Context, *engine.Event) (map[string]any, error) {
+	out := engine.NoSignals()
+	for k, v := range g {
+		out[k] = v
+	}
+	return out, nil
+}
+
+func parseSignals(b []byte) (givenSignals, error) {
+	var m map[string]any
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(&m); err != nil {
+		return nil, err
+	}
+	fields := map[string]bool{}
+	for _, f := range engine.NoSignalsFields() {
+		fields[f] = true
+	}
+	for k := range m {
+		if !fields[k] {
+			return nil, fmt.Errorf("signals have no field %q (%s)", k, strings.Join(engine.NoSignalsFields(), ", "))
+		}
+	}
+	return m, nil
 }
 
 // givenLists serves a test's list items.

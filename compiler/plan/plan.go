@@ -64,6 +64,9 @@ type Flow struct {
 	Vars    []Var   `json:"vars"` // every variable of the flow, in scope order
 	Steps   []*Step `json:"steps"`
 	Ledger  *Ledger `json:"ledger,omitempty"`
+	// Signals says the flow reads the signals variable, so the runtime
+	// computes it for the event.
+	Signals bool `json:"signals,omitempty"`
 }
 
 // Trigger is what starts a flow.
@@ -80,6 +83,7 @@ type Trigger struct {
 const (
 	StepLet    = "let"
 	StepWhen   = "when"
+	StepReview = "review"
 	StepLookup = "lookup"
 	StepWrite  = "write"
 )
@@ -89,7 +93,9 @@ type Step struct {
 	Kind string `json:"kind"`
 	At   string `json:"at"`
 	Name string `json:"name,omitempty"` // the name bound (let, lookup, write)
-	Expr *Expr  `json:"expr,omitempty"` // let value or when condition
+	Expr *Expr  `json:"expr,omitempty"` // let value, when or review condition
+	// Reason is a review's reason, shown to the person who decides.
+	Reason *Expr `json:"reason,omitempty"`
 
 	Connector string  `json:"connector,omitempty"` // lookup and write: ERP alias
 	Entity    string  `json:"entity,omitempty"`

@@ -40,11 +40,18 @@ func (e *PostingExpr) Parse(lex *lexer.PeekingLexer) error {
 	return scanExpr(lex, &e.Expr, postingStops)
 }
 
+// ReviewExpr is a review's condition; it also ends at `because`.
+type ReviewExpr struct{ Expr }
+
+func (e *ReviewExpr) Parse(lex *lexer.PeekingLexer) error {
+	return scanExpr(lex, &e.Expr, reviewStops)
+}
+
 // Keywords are the words that begin declarations and statements. At nesting
 // depth zero they end an expression, unless they follow a dot (a field name).
 var Keywords = map[string]bool{
 	"package": true, "import": true, "param": true, "secret": true, "table": true, "env": true,
-	"flow": true, "ledger": true, "on": true, "order": true, "let": true, "when": true,
+	"flow": true, "ledger": true, "on": true, "order": true, "let": true, "when": true, "review": true,
 	"lookup": true, "create": true, "upsert": true, "update": true, "for": true,
 	"group": true, "journal": true, "header": true, "debit": true, "credit": true,
 }
@@ -53,6 +60,7 @@ var (
 	condStops    = map[string]bool{"and": true, "else": true}
 	groupStops   = map[string]bool{"as": true}
 	postingStops = map[string]bool{"amount": true}
+	reviewStops  = map[string]bool{"because": true}
 )
 
 func isIdent(v string) bool {

@@ -34,6 +34,16 @@ type When struct {
 	Cond *Expr `parser:"\"when\" @@"`
 }
 
+// Review holds the event for a person when Cond is true: it waits in the
+// review queue with Reason until someone approves it (it then runs on past
+// this statement) or rejects it (it ends there, written as rejected):
+// `review when signals.flagged because signals.reason`.
+type Review struct {
+	Span
+	Cond   *ReviewExpr `parser:"\"review\" \"when\" @@"`
+	Reason *Expr       `parser:"\"because\" @@"`
+}
+
 // Lookup finds one ERP record by field equality, with a policy for a miss:
 // `lookup cust = erp.CustomersV3 where CustomerAccount == x else create {...}`.
 type Lookup struct {
@@ -168,6 +178,7 @@ func (*On) stmt()      {}
 func (*OrderBy) stmt() {}
 func (*Let) stmt()     {}
 func (*When) stmt()    {}
+func (*Review) stmt()  {}
 func (*Lookup) stmt()  {}
 func (*Write) stmt()   {}
 func (*For) stmt()     {}

@@ -23,6 +23,8 @@ func (p *printer) stmt(s ast.Stmt) {
 		p.line("let " + s.Name.Name + " = " + p.expr(s.Value))
 	case *ast.When:
 		p.line("when " + p.expr(s.Cond))
+	case *ast.Review:
+		p.line("review when " + p.expr(&s.Cond.Expr) + " because " + p.expr(s.Reason))
 	case *ast.Lookup:
 		p.lookup(s)
 		return

@@ -19,7 +19,7 @@ var fileParser = participle.MustBuild[ast.File](
 	participle.Lexer(Lexer),
 	participle.Elide("Comment", "Whitespace"),
 	participle.Union[ast.Decl](&ast.Import{}, &ast.Param{}, &ast.Secret{}, &ast.Table{}, &ast.Env{}, &ast.Flow{}, &ast.Ledger{}),
-	participle.Union[ast.Stmt](&ast.On{}, &ast.OrderBy{}, &ast.Let{}, &ast.When{}, &ast.Lookup{}, &ast.Write{}, &ast.For{}, &ast.GroupBy{}, &ast.Journal{}),
+	participle.Union[ast.Stmt](&ast.On{}, &ast.OrderBy{}, &ast.Let{}, &ast.When{}, &ast.Review{}, &ast.Lookup{}, &ast.Write{}, &ast.For{}, &ast.GroupBy{}, &ast.Journal{}),
 	participle.Union[ast.JournalItem](&ast.Header{}, &ast.Posting{}, &ast.LineField{}),
 	participle.UseLookahead(0), // commit to a branch at its first token: errors point at the real mistake
 )

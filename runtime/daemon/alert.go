@@ -19,6 +19,7 @@ const (
 	AlertRecon        = "recon"          // a payout does not reconcile
 	AlertReloadFailed = "reload_failed"  // a saved flow does not compile; the old plan runs
 	AlertERPThrottled = "erp_throttled"  // the ERP answered 429
+	AlertReview       = "review"         // a flow held an event for a person to decide
 	alertSuppressed   = "alerts_dropped" // internal: the summary of what the limit held back
 )
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/flowhq/flow/runtime/recon"
+	"github.com/flowhq/flow/runtime/store"
 )
 
 //go:embed console
@@ -48,6 +49,49 @@ func (d *Daemon) consoleRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/payouts", d.admin(d.payouts))
 	mux.Handle("GET /admin/plan", d.admin(d.planInfo))
 	mux.Handle("GET /admin/stats", d.admin(d.stats))
+	mux.Handle("GET /admin/review", d.admin(func(w http.ResponseWriter, r *http.Request) { d.list(w, r, store.Review) }))
+	mux.Handle("POST /admin/review/{id}/approve", d.admin(d.decide(true)))
+	mux.Handle("POST /admin/review/{id}/reject", d.admin(d.decide(false)))
+}
+
+// decide ends an event's review: approved, it runs again past its review
+// steps; rejected, it ends skipped with the note ({"note": "..."}).
+func (d *Daemon) decide(approve bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Note string `json:"note"`
+		}
+		if r.ContentLength != 0 {
+			if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil {
+				writeJSON(w, http.StatusBadRequest, map[string]any{"error": `send {"note": "..."} or nothing`})
+				return
+			}
+		}
+		ev, err := d.store.Event(r.Context(), r.PathValue("id"))
+		if err != nil {
+			writeStoreError(w, err)
+			return
+		}
+		if ev.Status != store.Review {
+			writeJSON(w, http.StatusConflict, map[string]any{"error": "event " + ev.ID + " is " + string(ev.Status) + ", not in review"})
+			return
+		}
+		note := strings.TrimSpace(in.Note)
+		if !approve && note == "" {
+			note = "no reason given"
+		}
+		if err := d.store.Decide(r.Context(), ev.Seq, approve, note, time.Now()); err != nil {
+			writeStoreError(w, err)
+			return
+		}
+		decision := "rejected"
+		if approve {
+			decision = "approved"
+			d.sched.requeued()
+		}
+		d.log.Info("review decided", "event", ev.ID, "decision", decision, "note", note, "remote", r.RemoteAddr)
+		writeJSON(w, http.StatusOK, map[string]any{"event": ev.ID, "decision": decision})
+	}
 }
 
 // securityHeaders keeps the console's page from being framed or from

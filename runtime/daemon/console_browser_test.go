@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,19 +65,33 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.post(charge(t, 2))
+	// A customer who pays about 20 USD charged 900 USD: held for review.
+	for i := range 6 {
+		h.post(fixture(t, "charge.succeeded.json", func(ev, obj map[string]any) {
+			ev["id"], obj["id"] = fmt.Sprintf("evt_usual_%d", i), fmt.Sprintf("ch_usual_%d", i)
+			obj["customer"], obj["amount"], obj["created"] = "cus_steady", json.Number(fmt.Sprint(1900+i*50)), json.Number(fmt.Sprint(1648320032+i*86400))
+			obj["metadata"] = map[string]any{"order_id": fmt.Sprintf("SO-U%d", i)}
+		}))
+	}
+	h.settle(10 * time.Second)
+	h.post(fixture(t, "charge.succeeded.json", func(ev, obj map[string]any) {
+		ev["id"], obj["id"] = "evt_big", "ch_big"
+		obj["customer"], obj["amount"], obj["created"] = "cus_steady", json.Number("90000"), json.Number(fmt.Sprint(1648320032+7*86400))
+		obj["metadata"] = map[string]any{"order_id": "SO-BIG"}
+	}))
 	h.settle(10 * time.Second)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", script, h.url, "console-t0ken", "stripe:evt_test_0001", "stripe:evt_test_0002")
+	cmd := exec.CommandContext(ctx, "node", script, h.url, "console-t0ken", "stripe:evt_test_0001", "stripe:evt_test_0002", "stripe:evt_big")
 	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
 	out, err := cmd.CombinedOutput()
 	t.Logf("browser:\n%s", out)
 	if err != nil {
 		t.Fatalf("the console test failed: %v", err)
 	}
-	if n := h.count("CustomerPaymentJournalLines"); n != 2 {
-		t.Errorf("after the replay the ERP has %d payment lines, want 2", n)
+	if n := h.count("CustomerPaymentJournalLines"); n != 9 {
+		t.Errorf("after the replay and the approval the ERP has %d payment lines, want 9", n)
 	}
 }
 

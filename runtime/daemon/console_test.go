@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -246,4 +247,76 @@ func copyFlows(t *testing.T) string {
 		}
 	}
 	return dir
+}
+
+// A charge far from its customer's history waits in review with the
+// numbers behind the flag; approved it runs on and writes once, rejected it
+// ends skipped with the note.
+func TestAnUnusualChargeWaitsForAPerson(t *testing.T) {
+	rec := &recorder{}
+	h := start(t, func(s *setup) { s.Notifier = rec })
+	t0 := int64(1648320032)
+	post := func(id string, amount int64, at int64) {
+		t.Helper()
+		h.post(fixture(t, "charge.succeeded.json", func(ev, obj map[string]any) {
+			ev["id"], obj["id"] = id, "ch_"+id
+			obj["customer"], obj["amount"], obj["created"] = "cus_steady", json.Number(fmt.Sprint(amount)), json.Number(fmt.Sprint(at))
+			obj["metadata"] = map[string]any{"order_id": "SO-" + id}
+		}))
+	}
+	for i := range 6 {
+		post(fmt.Sprintf("evt_usual_%d", i), 1800+int64(i)*100, t0+int64(i)*86400)
+	}
+	h.settle(10 * time.Second)
+	post("evt_big", 90000, t0+7*86400)
+	post("evt_bigger", 120000, t0+8*86400)
+	h.settle(10 * time.Second)
+	c, _ := h.st.Counts(context.Background())
+	if c[store.Done] != 6 || c[store.Review] != 2 {
+		t.Fatalf("statuses %v; want 6 done and 2 in review", c)
+	}
+	var held []store.Event
+	if err := json.Unmarshal([]byte(h.get("/admin/review")), &held); err != nil || len(held) != 2 {
+		t.Fatalf("review queue: %v %v", held, err)
+	}
+	if why := held[1].Error; !strings.Contains(why, "900.00 USD is") || !strings.Contains(why, "robust deviations above this customer's median of 20.50 USD over 6 earlier charges") {
+		t.Errorf("reason: %q", why)
+	}
+	lines := h.count("CustomerPaymentJournalLines")
+
+	decide := func(id, what, body string) int {
+		t.Helper()
+		resp, err := http.Post(h.url+"/admin/review/"+id+"/"+what, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := decide("evt_big", "approve", ""); code != 200 {
+		t.Fatalf("approve: HTTP %d", code)
+	}
+	if code := decide("evt_bigger", "reject", `{"note": "the customer says it was not them"}`); code != 200 {
+		t.Fatalf("reject: HTTP %d", code)
+	}
+	if code := decide("evt_usual_1", "approve", ""); code != http.StatusConflict {
+		t.Errorf("approving an event not in review: HTTP %d", code)
+	}
+	time.Sleep(50 * time.Millisecond)
+	h.settle(10 * time.Second)
+	big, _ := h.st.Event(context.Background(), "evt_big")
+	bigger, _ := h.st.Event(context.Background(), "evt_bigger")
+	if big.Status != store.Done || !big.Approved {
+		t.Errorf("approved: %+v", big)
+	}
+	if bigger.Status != store.Skipped || bigger.Error != "rejected in review: the customer says it was not them" {
+		t.Errorf("rejected: %+v", bigger)
+	}
+	if n := h.count("CustomerPaymentJournalLines"); n != lines+1 {
+		t.Errorf("payment lines %d -> %d; want one more, for the approved charge only", lines, n)
+	}
+	h.shutdown()
+	if kinds := strings.Join(rec.kinds(), ","); strings.Count(kinds, AlertReview) != 2 {
+		t.Errorf("alerts %s; want two review alerts", kinds)
+	}
 }

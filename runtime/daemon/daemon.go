@@ -23,6 +23,7 @@ import (
 	"github.com/flowhq/flow/lang/diag"
 	"github.com/flowhq/flow/runtime/engine"
 	"github.com/flowhq/flow/runtime/erp"
+	"github.com/flowhq/flow/runtime/signals"
 	"github.com/flowhq/flow/runtime/store"
 )
 
@@ -137,7 +138,8 @@ type loaded struct {
 }
 
 func (d *Daemon) bind(p *engine.Program) (*loaded, error) {
-	env := &engine.Env{ERP: map[string]erp.Driver{}, Lists: map[string]engine.Lister{}, Ledger: d.store, Lookups: d.cfg.Lookups, Locks: d.locks}
+	env := &engine.Env{ERP: map[string]erp.Driver{}, Lists: map[string]engine.Lister{}, Ledger: d.store, Lookups: d.cfg.Lookups, Locks: d.locks,
+		Signals: &signals.Source{Store: d.store}}
 	l := &loaded{prog: p, env: env, stripeSecrets: d.cfg.StripeSecrets}
 	for _, c := range p.Plan.Connectors {
 		if c.Kind == "erp" {

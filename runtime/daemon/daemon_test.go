@@ -118,6 +118,7 @@ func charge(t testing.TB, n int) []byte {
 		ev["id"] = fmt.Sprintf("evt_test_%04d", n)
 		obj["id"] = fmt.Sprintf("ch_test_%04d", n)
 		obj["customer"] = fmt.Sprintf("cus_test_%d", n%7)
+		obj["created"] = json.Number(fmt.Sprint(1648320032 + 120*n)) // two minutes apart: no duplicates
 		obj["metadata"] = map[string]any{"order_id": fmt.Sprintf("SO-%05d", n)}
 		obj["billing_details"].(map[string]any)["name"] = fmt.Sprintf("Customer %d", n%7)
 	})

@@ -31,6 +31,9 @@ const MaxWebhookBody = 1 << 20
 //	GET  /admin/payouts[?payout=ID]    payout reconciliation (as flowc recon)
 //	GET  /admin/plan                   the running plan and the last reload
 //	GET  /admin/stats[?minutes=&step=] counts by status, activity over time
+//	GET  /admin/review                 events a flow held for a person
+//	POST /admin/review/{id}/approve    run it on past its review steps
+//	POST /admin/review/{id}/reject     end it, skipped, with {"note": ...}
 //	GET  /console/                     the web console (its data needs the token)
 //	POST /console/login                {"token": ...} -> a session cookie
 //

@@ -351,7 +351,7 @@ func (d *Daemon) process(ctx context.Context, ev *store.Event) (time.Time, bool)
 		if f.Plan.Ledger != nil { // only ledgers read gateway lists
 			env = d.recording(env, ev.Seq)
 		}
-		res, err := f.Run(ctx, env, in, engine.Options{Settle: attempt > 1, Trace: true})
+		res, err := f.Run(ctx, env, in, engine.Options{Settle: attempt > 1, Trace: true, Approved: ev.Approved})
 		d.metrics.observeRun(f.Plan.Name, time.Since(start), res, err)
 		for _, t := range res.Trace {
 			out.Trail = append(out.Trail, store.Step{At: time.Now(), Flow: f.Plan.Name, Step: t.Step, Kind: t.Kind, Detail: t.Detail})
@@ -359,6 +359,14 @@ func (d *Daemon) process(ctx context.Context, ev *store.Event) (time.Time, bool)
 		}
 		if err != nil {
 			return d.failed(ctx, flog, ev, attempt, version, out, err)
+		}
+		if res.Status == engine.Held { // a person decides; the flows after it wait too
+			out.Status, out.Flow, out.Error = store.Review, f.Plan.Name, res.Reason
+			if n := len(res.Trace); n > 0 {
+				out.Step = res.Trace[n-1].Step
+			}
+			flog.Info("held for review", "reason", res.Reason)
+			break
 		}
 		if res.Status == engine.Done {
 			out.Status = store.Done
@@ -449,6 +457,10 @@ func (d *Daemon) finish(ctx context.Context, log *slog.Logger, ev *store.Event, 
 		log.Error("recording the outcome", "err", err)
 	}
 	d.metrics.processed.WithLabelValues(string(out.Status)).Inc()
+	if out.Status == store.Review {
+		d.alerts.fire(Alert{Kind: AlertReview, Title: "held for review: " + ev.ID, Event: ev.ID,
+			Text: fmt.Sprintf("%s (%s), flow %s: %s", ev.ID, ev.Type, out.Flow, out.Error)})
+	}
 	if out.Status == store.Dead {
 		kind, title := AlertDeadLetter, "dead letter: "+ev.ID
 		if f := d.programFlow(out.Flow); f != nil && f.Plan.Kind == "ledger" {

@@ -43,7 +43,8 @@ type Flow struct {
 
 type step struct {
 	*plan.Step
-	expr   cel.Program // let value, when condition
+	expr   cel.Program // let value, when or review condition
+	reason cel.Program // review
 	key    cel.Program
 	where  []field
 	fields []field
@@ -133,6 +134,7 @@ func (p *Program) build(pf *plan.Flow, env *cel.Env) (*Flow, error) {
 	for _, ps := range pf.Steps {
 		s := &step{Step: ps}
 		s.expr = compile(ps.Expr)
+		s.reason = compile(ps.Reason)
 		s.key = compile(ps.Key)
 		s.where = fields(ps.Where)
 		s.fields = fields(ps.Fields)

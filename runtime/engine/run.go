@@ -15,6 +15,7 @@ import (
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/interpreter"
 
+	"github.com/flowhq/flow/compiler"
 	"github.com/flowhq/flow/compiler/plan"
 	"github.com/flowhq/flow/runtime/erp"
 )
@@ -56,6 +57,31 @@ type Env struct {
 	// write with one idempotency key. Share one across the Envs of
 	// successive plans; nil locks nothing (one run at a time).
 	Locks *KeyLocks
+	// Signals computes what history says about an event, for the flows
+	// that read `signals`; nil gives every event no flags.
+	Signals SignalSource
+}
+
+// SignalSource computes an event's signals: the fields of compiler's
+// flow.Signals type (flagged, reason, reasons, amount_z, history,
+// duplicate). Implementations are safe for concurrent use.
+type SignalSource interface {
+	Signals(ctx context.Context, ev *Event) (map[string]any, error)
+}
+
+// NoSignalsFields names the fields of signals, sorted.
+func NoSignalsFields() []string {
+	var out []string
+	for k := range NoSignals() {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// NoSignals are the signals of an event nothing is known about.
+func NoSignals() map[string]any {
+	return map[string]any{"flagged": false, "reason": "", "reasons": []any{}, "amount_z": 0.0, "history": int64(0), "duplicate": false}
 }
 
 // Options change one run.
@@ -67,6 +93,9 @@ type Options struct {
 	// Trace records what each step did in Result.Trace (flowd keeps it as
 	// the event's audit trail; a bulk replay may do without).
 	Trace bool
+	// Approved says a person approved the event in review: review steps
+	// let it through.
+	Approved bool
 }
 
 // Status is how a run ended.
@@ -75,6 +104,7 @@ type Status string
 const (
 	Done    Status = "done"    // every step ran
 	Skipped Status = "skipped" // a when guard or a lookup's `else skip` stopped it
+	Held    Status = "held"    // a review step holds it for a person (Result.Reason says why)
 )
 
 // Trace is one step of a run, for the event's audit trail.
@@ -89,8 +119,9 @@ type Trace struct {
 // Result is what a run did.
 type Result struct {
 	Status Status
-	Writes int // records written to the ERP by this run
-	Reused int // writes found in the ledger or settled in the ERP
+	Reason string // Held: the review's reason
+	Writes int    // records written to the ERP by this run
+	Reused int    // writes found in the ledger or settled in the ERP
 	Trace  []Trace
 }
 
@@ -167,6 +198,17 @@ type run struct {
 func (f *Flow) Run(ctx context.Context, env *Env, ev *Event, opts Options) (Result, error) {
 	r := &run{f: f, env: env, opts: opts, ev: ev, vars: f.vars(ev)}
 	r.act = f.activation(r.vars)
+	if f.Plan.Signals {
+		sig := NoSignals()
+		if env.Signals != nil {
+			s, err := env.Signals.Signals(ctx, ev)
+			if err != nil {
+				return r.res, r.fail(0, f.Plan.At, Transient(fmt.Errorf("signals: %w", err)))
+			}
+			sig = s
+		}
+		r.vars[compiler.SignalsVar] = sig
+	}
 	for i, s := range f.steps {
 		if opts.Trace {
 			r.stepStart = time.Now()
@@ -174,6 +216,9 @@ func (f *Flow) Run(ctx context.Context, env *Env, ev *Event, opts Options) (Resu
 		stop, err := r.step(ctx, i+1, s)
 		if err != nil {
 			return r.res, r.fail(i+1, s.At, err)
+		}
+		if r.res.Status == Held {
+			return r.res, nil
 		}
 		if stop {
 			r.res.Status = Skipped
@@ -277,6 +322,26 @@ func (r *run) step(ctx context.Context, n int, s *step) (stop bool, err error) {
 			r.trace(n, s, "condition false: %s", s.Expr.Text)
 			return true, nil
 		}
+	case plan.StepReview:
+		v, err := r.eval(s.expr, s.Expr.At)
+		if err != nil {
+			return false, err
+		}
+		if b, ok := v.Value().(bool); !ok || !b {
+			return false, nil
+		}
+		if r.opts.Approved {
+			r.trace(n, s, "approved in review: %s", s.Expr.Text)
+			return false, nil
+		}
+		why, err := r.eval(s.reason, s.Reason.At)
+		if err != nil {
+			return false, err
+		}
+		r.res.Status = Held
+		r.res.Reason = fmt.Sprint(why.Value())
+		r.trace(n, s, "held for review: %s", r.res.Reason)
+		return true, nil
 	case plan.StepLookup:
 		return r.lookup(ctx, n, s)
 	case plan.StepWrite:

@@ -9,6 +9,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,7 +37,13 @@ type Row struct {
 	Reconciles   bool     `json:"reconciles"`
 	Items        []Item   `json:"items,omitempty"` // when it does not reconcile
 	Problems     []string `json:"problems,omitempty"`
-	sumByCur     map[string]decimal.Decimal
+	// FeeRatio is the payout's Stripe fees over its charges' gross, in
+	// percent; Flags are the anomalies found, each with its numbers.
+	FeeRatio string   `json:"fee_ratio,omitempty"`
+	Flags    []string `json:"flags,omitempty"`
+	sumByCur map[string]decimal.Decimal
+	fees     int64 // of the charges, minor units
+	gross    int64
 }
 
 // Journal is what a payout's journal posted, from the ledger flowd keeps.
@@ -74,11 +82,75 @@ func Payouts(ctx context.Context, st *store.Store, only string) ([]*Row, error) 
 		if err != nil {
 			return nil, fmt.Errorf("event %s: %w", ev.GatewayID(), err)
 		}
-		if only == "" || r.Payout == only {
-			rows = append(rows, r)
-		}
+		rows = append(rows, r)
+	}
+	flag(rows)
+	if only != "" {
+		rows = slices.DeleteFunc(rows, func(r *Row) bool { return r.Payout != only })
 	}
 	return rows, nil
+}
+
+// Fee ratios further than this many robust deviations from the other
+// payouts' median are flagged, once there are minPayouts others.
+const (
+	feeThreshold = 3.5
+	minPayouts   = 5
+)
+
+// flag marks the payouts that do not reconcile, and those whose fee ratio
+// departs from the account's norm: the robust z-score of the ratio against
+// the other payouts' ratios, 0.6745 x (ratio - median) / MAD.
+func flag(rows []*Row) {
+	ratio := func(r *Row) float64 { return float64(r.fees) / float64(r.gross) }
+	for _, r := range rows {
+		if r.gross > 0 {
+			r.FeeRatio = fmt.Sprintf("%.2f%%", 100*ratio(r))
+		}
+		if !r.Reconciles {
+			r.Flags = append(r.Flags, fmt.Sprintf("does not reconcile: its transactions differ from its amount by %s %s", r.Difference, r.Currency))
+		}
+	}
+	for _, r := range rows {
+		if r.gross <= 0 {
+			continue
+		}
+		var others []float64
+		for _, o := range rows {
+			if o != r && o.gross > 0 {
+				others = append(others, ratio(o))
+			}
+		}
+		if len(others) < minPayouts {
+			continue
+		}
+		med := median(others)
+		dev := make([]float64, len(others))
+		for i, x := range others {
+			dev[i] = math.Abs(x - med)
+		}
+		mad := median(dev)
+		x := ratio(r)
+		if mad == 0 {
+			if x != med {
+				r.Flags = append(r.Flags, fmt.Sprintf("fees were %.2f%% of its charges, where the other %d payouts' were all %.2f%%", 100*x, len(others), 100*med))
+			}
+			continue
+		}
+		if z := 0.6745 * (x - med) / mad; math.Abs(z) > feeThreshold {
+			r.Flags = append(r.Flags, fmt.Sprintf("fees were %.2f%% of its charges, against a median of %.2f%% over %d other payouts (robust z %.1f)", 100*x, 100*med, len(others), z))
+		}
+	}
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
 }
 
 func reconcileOne(ctx context.Context, st *store.Store, ev *store.Event, payload []byte) (*Row, error) {
@@ -173,6 +245,16 @@ func reconcileOne(ctx context.Context, st *store.Store, ev *store.Event, payload
 			continue
 		}
 		r.Transactions++
+		if cat, _ := it["reporting_category"].(string); cat == "charge" {
+			a, _ := it["amount"].(json.Number)
+			f, _ := it["fee"].(json.Number)
+			if ai, err := a.Int64(); err == nil {
+				r.gross += ai
+			}
+			if fi, err := f.Int64(); err == nil {
+				r.fees += fi
+			}
+		}
 		if !strings.EqualFold(cur, r.Currency) {
 			r.Problems = append(r.Problems, fmt.Sprintf("transaction %s is in %s, the payout in %s", id, strings.ToUpper(cur), r.Currency))
 		}

@@ -24,6 +24,7 @@ const (
 	Skipped  Status = "skipped"  // its flows' guards said no
 	NoFlow   Status = "no_flow"  // no flow handles its type (not an error)
 	Dead     Status = "dead"     // failed permanently: a dead letter
+	Review   Status = "review"   // a flow held it for a person to approve or reject
 )
 
 // Open reports whether the event still has work to do.
@@ -47,6 +48,9 @@ type Event struct {
 	Step        int       `json:"step,omitempty"`
 	Error       string    `json:"error,omitempty"`
 	Updated     time.Time `json:"updated"`
+	// Approved says a person approved the event in review: it runs past
+	// its flows' review steps.
+	Approved bool `json:"approved,omitempty"`
 }
 
 // GatewayID is the gateway's own event id ("evt_...").
@@ -55,14 +59,14 @@ func (e *Event) GatewayID() string {
 	return id
 }
 
-const eventColumns = `seq, id, source, type, received_at, payload, status, attempts, next_at, plan_version, flow, step, error, updated_at`
+const eventColumns = `seq, id, source, type, received_at, payload, status, attempts, next_at, plan_version, flow, step, error, updated_at, approved`
 
 func scanEvent(row interface{ Scan(...any) error }) (*Event, error) {
 	var e Event
 	var received, next, updated int64
 	var status string
 	err := row.Scan(&e.Seq, &e.ID, &e.Source, &e.Type, &received, &e.Payload, &status, &e.Attempts, &next,
-		&e.PlanVersion, &e.Flow, &e.Step, &e.Error, &updated)
+		&e.PlanVersion, &e.Flow, &e.Step, &e.Error, &updated, &e.Approved)
 	if err != nil {
 		return nil, err
 	}
@@ -486,4 +490,79 @@ func (s *Store) Activity(ctx context.Context, since, now time.Time, step time.Du
 		return nil, err
 	}
 	return out, nil
+}
+
+// Decide ends an event's review: approved, it runs again (past its review
+// steps, on the current plan); rejected, it ends skipped with the note. It
+// fails with ErrNotFound when the event is not in review.
+func (s *Store) Decide(ctx context.Context, seq int64, approve bool, note string, now time.Time) error {
+	q := `UPDATE events SET status = 'skipped', error = ?, updated_at = ? WHERE seq = ? AND status = 'review'`
+	args := []any{"rejected in review: " + note, nanos(now), seq}
+	if approve {
+		q = `UPDATE events SET status = 'received', approved = 1, next_at = 0, error = '', updated_at = ? WHERE seq = ? AND status = 'review'`
+		args = []any{nanos(now), seq}
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.Exec(q, args...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("event %d is not in review: %w", seq, ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// Charge is one charge a flow saw, for comparing a charge with its
+// customer's history.
+type Charge struct {
+	Event    string // "<source>:<gateway event id>"
+	Customer string
+	Currency string
+	Amount   int64 // minor units
+	Created  time.Time
+}
+
+// ChargeHistory records c (once per event) and returns up to limit charges
+// of the same customer in the same currency created before it, newest
+// first, and those created within window after it (a duplicate that ran
+// first). The record and the read are one transaction.
+func (s *Store) ChargeHistory(ctx context.Context, c Charge, limit int, window time.Duration) (before, near []Charge, err error) {
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		before, near = before[:0], near[:0]
+		if _, err := tx.Exec(`INSERT INTO charges (event, customer, currency, amount, created) VALUES (?, ?, ?, ?, ?) ON CONFLICT (event) DO NOTHING`,
+			c.Event, c.Customer, c.Currency, c.Amount, nanos(c.Created)); err != nil {
+			return err
+		}
+		read := func(q string, args ...any) ([]Charge, error) {
+			rows, err := tx.Query(q, args...)
+			if err != nil {
+				return nil, err
+			}
+			defer rows.Close()
+			var out []Charge
+			for rows.Next() {
+				h := Charge{Customer: c.Customer, Currency: c.Currency}
+				var created int64
+				if err := rows.Scan(&h.Event, &h.Amount, &created); err != nil {
+					return nil, err
+				}
+				h.Created = fromNanos(created)
+				out = append(out, h)
+			}
+			return out, rows.Err()
+		}
+		var err error
+		if before, err = read(`SELECT event, amount, created FROM charges WHERE customer = ? AND currency = ? AND created < ? AND event <> ?
+			ORDER BY created DESC LIMIT ?`, c.Customer, c.Currency, nanos(c.Created), c.Event, limit); err != nil {
+			return err
+		}
+		near, err = read(`SELECT event, amount, created FROM charges WHERE customer = ? AND currency = ? AND created >= ? AND created <= ? AND event <> ?
+			ORDER BY created`, c.Customer, c.Currency, nanos(c.Created), nanos(c.Created.Add(window)), c.Event)
+		return err
+	})
+	return before, near, err
 }

@@ -244,6 +244,20 @@ CREATE TABLE lists (
 	items BLOB    NOT NULL, -- JSON array of the items
 	PRIMARY KEY (seq, name, args)
 );
+`, `
+-- An event a flow held for review runs past its review steps once a
+-- person approved it.
+ALTER TABLE events ADD COLUMN approved INTEGER NOT NULL DEFAULT 0;
+-- The charges flows have seen, for the signals that compare a charge with
+-- its customer's history.
+CREATE TABLE charges (
+	event    TEXT    PRIMARY KEY, -- "<source>:<gateway event id>"
+	customer TEXT    NOT NULL,
+	currency TEXT    NOT NULL,
+	amount   INTEGER NOT NULL,    -- minor units
+	created  INTEGER NOT NULL     -- unix nanoseconds, the gateway's time
+);
+CREATE INDEX charges_customer ON charges (customer, currency, created);
 `}
 
 func nanos(t time.Time) int64 { return t.UnixNano() }

@@ -60,7 +60,7 @@ async function eventsPage(params) {
   const filter = params.get("status") || "";
   const events = await api("/admin/events?limit=200" + (filter ? "&status=" + encodeURIComponent(filter) : ""));
   const select = h("select", { id: "status-filter", onchange: (e) => { location.hash = "#/events" + (e.target.value ? "?status=" + e.target.value : ""); } },
-    ["", "received", "running", "retry", "waiting", "done", "skipped", "no_flow", "dead"].map((s) => h("option", { value: s, selected: s === filter }, s || "every status")));
+    ["", "received", "running", "retry", "waiting", "review", "done", "skipped", "no_flow", "dead"].map((s) => h("option", { value: s, selected: s === filter }, s || "every status")));
   const detail = h("div", { class: "detail", id: "event-detail" });
   const rows = events.map((ev) => h("tr", { class: "clickable", "data-id": ev.id, onclick: () => showEvent(ev.id, detail) },
     h("td", { class: "num" }, ev.seq), h("td", { class: "mono" }, ev.id), h("td", {}, ev.type), h("td", {}, status(ev.status)),
@@ -109,6 +109,35 @@ async function dlqPage() {
     h("p", {}, "Events that will not run again by themselves. Fix the flow or the ERP, then replay: they run on the current plan."),
     h("div", { class: "toolbar" }, all),
     table(["Event", "Type", "Flow", "Step", "Reason", "When", ""], rows, "No dead letters.")];
+}
+
+async function reviewPage() {
+  const held = await api("/admin/review?limit=500");
+  const decide = async (id, approve, row) => {
+    const note = row.querySelector("input.note").value;
+    row.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+    try {
+      const r = await api(`/admin/review/${encodeURIComponent(id)}/${approve ? "approve" : "reject"}`, {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ note }) });
+      toast(`${r.event} ${r.decision}`);
+      setTimeout(route, 800);
+    } catch (e) {
+      toast(e.message);
+      row.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+    }
+  };
+  const rows = held.map((ev) => {
+    const tr = h("tr", { "data-id": ev.id },
+      h("td", { class: "mono" }, ev.id), h("td", {}, ev.type), h("td", {}, ev.flow || ""),
+      h("td", { class: "reason" }, ev.error || ""), h("td", {}, when(ev.updated)),
+      h("td", {}, h("input", { class: "note", placeholder: "note (why)", "aria-label": "note" })));
+    tr.append(h("td", {}, h("button", { class: "approve primary", onclick: () => decide(ev.id, true, tr) }, "Approve"), " ",
+      h("button", { class: "reject", onclick: () => decide(ev.id, false, tr) }, "Reject")));
+    return tr;
+  });
+  return [h("h1", {}, "Review"),
+    h("p", {}, "Events a flow held for a person (review when ... because ...), with the reason. Approved, an event runs on past its review steps; rejected, it ends skipped with your note."),
+    table(["Event", "Type", "Flow", "Reason", "Held", "Note", ""], rows, "Nothing waits for review.")];
 }
 
 async function payoutsPage() {
@@ -204,7 +233,7 @@ async function activityPage() {
 
 // Routing -----------------------------------------------------------------
 
-const pages = { events: eventsPage, dlq: dlqPage, payouts: payoutsPage, plan: planPage, activity: activityPage };
+const pages = { events: eventsPage, review: reviewPage, dlq: dlqPage, payouts: payoutsPage, plan: planPage, activity: activityPage };
 
 async function route() {
   const [path, query] = (location.hash.replace(/^#\/?/, "") || "events").split("?");
@@ -224,9 +253,10 @@ async function route() {
 
 async function refreshHeader() {
   try {
-    const [plan, dead] = await Promise.all([api("/admin/plan"), api("/admin/dlq?limit=1000")]);
+    const [plan, dead, held] = await Promise.all([api("/admin/plan"), api("/admin/dlq?limit=1000"), api("/admin/review?limit=1000")]);
     document.getElementById("plan-version").textContent = "plan " + (plan.version || "none");
     document.getElementById("dead-count").textContent = dead.length ? String(dead.length) : "";
+    document.getElementById("review-count").textContent = held.length ? String(held.length) : "";
   } catch { /* the page itself reports errors */ }
 }
 

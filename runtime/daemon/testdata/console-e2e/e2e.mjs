@@ -1,10 +1,10 @@
 // Drives flowd's console in headless Chromium as an operator would: sign in,
 // read events and a trail, replay a dead letter and see it done, and load
-// every page. Usage: node e2e.mjs BASE_URL TOKEN DEAD_EVENT_ID DONE_EVENT_ID
+// every page. Usage: node e2e.mjs BASE_URL TOKEN DEAD_EVENT_ID DONE_EVENT_ID HELD_EVENT_ID
 // (run by TestConsoleInABrowser; CHROMIUM names the browser binary).
 import { chromium } from "playwright-core";
 
-const [base, token, deadID, doneID] = process.argv.slice(2);
+const [base, token, deadID, doneID, heldID] = process.argv.slice(2);
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 const step = (msg) => console.log("ok  " + msg);
 
@@ -61,6 +61,25 @@ try {
   await page.waitForSelector("main[data-page=dlq]");
   if (await page.locator(`tr[data-id="${deadID}"]`).count()) throw new Error("the replayed event is still a dead letter");
 
+  await page.click("nav a[data-page=review]");
+  await page.waitForSelector(`main[data-page=review] tr[data-id="${heldID}"]`);
+  const why = await page.textContent(`tr[data-id="${heldID}"] td.reason`);
+  if (!why.includes("robust deviations")) throw new Error("review reason: " + why);
+  step(`${heldID} waits for review: ${why}`);
+  await page.fill(`tr[data-id="${heldID}"] input.note`, "called the customer: a real order");
+  await page.click(`tr[data-id="${heldID}"] button.approve`);
+  await page.waitForSelector("#toast:not([hidden])");
+  step("approved: " + (await page.textContent("#toast")));
+  let ran = false;
+  for (let i = 0; i < 40 && !ran; i++) {
+    await page.goto(base + "/console/#/events?status=done");
+    await page.waitForSelector("main[data-page=events]");
+    ran = (await page.locator(`tr[data-id="${heldID}"]`).count()) === 1;
+    if (!ran) await page.waitForTimeout(250);
+  }
+  if (!ran) throw new Error(heldID + " did not run after its approval");
+  step(heldID + " ran after its approval");
+
   await page.click("nav a[data-page=payouts]");
   await page.waitForSelector("main[data-page=payouts] h1");
   step("payouts page: " + (await page.locator("main tbody tr").count()) + " rows");
@@ -76,7 +95,7 @@ try {
   await page.waitForSelector("#activity-chart");
   const bars = await page.locator("#activity-chart rect.received").count();
   if (bars === 0) throw new Error("no activity bars");
-  step(`activity page: ${bars} intervals charted; counts ${await page.textContent("#counts")}`);
+  step(`activity page: ${bars} intervals charted; counts: ${(await page.textContent("#counts")).replace(/(\d)(?=[a-z])/g, "$1, ")}`);
 
   await page.click("#logout");
   await page.waitForSelector("#login-form");
