@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -28,89 +29,128 @@ func openStore(path string, stderr io.Writer, cmd string) (*store.Store, bool) {
 	return st, true
 }
 
+const adminWhere = `
+
+Admin commands read flowd's store directly (--store, default ./flow.db), or
+talk to a running flowd through its admin API (--url, or $FLOWD_URL) with
+the admin token ($FLOWD_ADMIN_TOKEN or --token-file).`
+
 func cmdDLQ(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("dlq", `Usage: flowc dlq list|show ID|replay ID|replay --all [--store PATH] [--json]
+	fs := newFlagSet("dlq", `Usage: flowc dlq list|show ID|replay ID|replay --all [--store PATH | --url URL] [--json]
 
 Dead letters are events that failed permanently: a validation error from the
 ERP, a lookup miss with `+"`else fail`"+`, a wait that ran out, retries that ran
 out. list prints them with the flow, step and reason; show prints one with
 its step trail; replay makes one (or --all) run again on the plan flowd runs
-now. Writes that already happened are not repeated.`, stderr)
-	path := fs.String("store", "./flow.db", "flowd's store")
+now. Writes that already happened are not repeated.`+adminWhere, stderr)
+	where := addAdminFlags(fs)
 	all := fs.Bool("all", false, "replay: every dead letter")
 	asJSON := fs.Bool("json", false, "print JSON")
-	sub, rest, st, code := adminCommand(fs, args, path, "dlq", stderr)
-	if st == nil {
+	sub, rest, src, code := adminCommand(fs, args, where, "dlq", stderr)
+	if src == nil {
 		return code
 	}
-	defer st.Close()
+	defer src.close()
 	ctx := context.Background()
 	switch {
 	case sub == "list" && len(rest) == 0:
-		return listEvents(ctx, st, store.Dead, *asJSON, stdout, stderr)
+		return listEvents(ctx, src, store.Dead, *asJSON, stdout, stderr)
 	case sub == "show" && len(rest) == 1:
-		return showEvent(ctx, st, rest[0], *asJSON, stdout, stderr)
+		return showEvent(ctx, src, rest[0], *asJSON, stdout, stderr)
 	case sub == "replay" && (len(rest) == 1) != *all:
-		var seq int64
+		id := ""
 		if !*all {
-			ev, err := st.Event(ctx, rest[0])
-			if err != nil {
-				fmt.Fprintf(stderr, "flowc dlq replay: %v\n", err)
-				return 1
-			}
-			if ev.Status != store.Dead {
-				fmt.Fprintf(stderr, "flowc dlq replay: event %s is %s, not a dead letter\n", rest[0], ev.Status)
-				return 1
-			}
-			seq = ev.Seq
+			id = rest[0]
 		}
-		seqs, err := st.Requeue(ctx, seq, time.Now())
+		n, err := src.replay(ctx, id)
 		if err != nil {
 			fmt.Fprintf(stderr, "flowc dlq replay: %v\n", err)
 			return 1
 		}
-		fmt.Fprintf(stdout, "%d dead letter(s) queued to run again; a running flowd picks them up within a second\n", len(seqs))
+		fmt.Fprintf(stdout, "%d dead letter(s) queued to run again; a running flowd picks them up within a second\n", n)
 		return 0
 	}
-	fmt.Fprintln(stderr, "usage: flowc dlq list|show ID|replay ID|replay --all [--store PATH]")
+	fmt.Fprintln(stderr, "usage: flowc dlq list|show ID|replay ID|replay --all [--store PATH | --url URL]")
+	return 2
+}
+
+func cmdReview(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("review", `Usage: flowc review list|show ID|approve ID|reject ID [--note TEXT] [--store PATH | --url URL] [--json]
+
+Events a flow held for a person (review when COND because REASON): list
+prints them with the reason; approve makes one run on past its review steps
+on the plan flowd runs now; reject ends it, skipped, with the note.`+adminWhere, stderr)
+	where := addAdminFlags(fs)
+	note := fs.String("note", "", "approve, reject: why (kept with the event)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	sub, rest, src, code := adminCommand(fs, args, where, "review", stderr)
+	if src == nil {
+		return code
+	}
+	defer src.close()
+	ctx := context.Background()
+	switch {
+	case sub == "list" && len(rest) == 0:
+		return listEvents(ctx, src, store.Review, *asJSON, stdout, stderr)
+	case sub == "show" && len(rest) == 1:
+		return showEvent(ctx, src, rest[0], *asJSON, stdout, stderr)
+	case (sub == "approve" || sub == "reject") && len(rest) == 1:
+		text := strings.TrimSpace(*note)
+		if sub == "reject" && text == "" {
+			fmt.Fprintln(stderr, "flowc review reject: say why with --note")
+			return 2
+		}
+		if err := src.decide(ctx, rest[0], sub == "approve", text); err != nil {
+			fmt.Fprintf(stderr, "flowc review %s: %v\n", sub, err)
+			return 1
+		}
+		if sub == "approve" {
+			fmt.Fprintf(stdout, "%s approved; a running flowd runs it within a second\n", rest[0])
+		} else {
+			fmt.Fprintf(stdout, "%s rejected: %s\n", rest[0], text)
+		}
+		return 0
+	}
+	fmt.Fprintln(stderr, "usage: flowc review list|show ID|approve ID|reject ID --note TEXT [--store PATH | --url URL]")
 	return 2
 }
 
 func cmdEvents(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("events", `Usage: flowc events list [--status S] [--limit N] | show ID  [--store PATH] [--json]
+	fs := newFlagSet("events", `Usage: flowc events list [--status S] [--limit N] | show ID  [--store PATH | --url URL] [--json]
 
 What happened to events: list prints recent events with their status
-(received, running, retry, waiting, done, skipped, no_flow, dead); show
-prints one event with every step of every attempt and the plan version each
-ran on. ID is the gateway's event id (evt_...) or the store's sequence number.`, stderr)
-	path := fs.String("store", "./flow.db", "flowd's store")
+(received, running, retry, waiting, review, done, skipped, no_flow, dead);
+show prints one event with every step of every attempt and the plan version
+each ran on. ID is the gateway's event id (evt_...) or the store's sequence
+number.`+adminWhere, stderr)
+	where := addAdminFlags(fs)
 	status := fs.String("status", "", "list: only events in this status")
 	limit := fs.Int("limit", 50, "list: at most this many, newest first")
 	asJSON := fs.Bool("json", false, "print JSON")
-	sub, rest, st, code := adminCommand(fs, args, path, "events", stderr)
-	if st == nil {
+	sub, rest, src, code := adminCommand(fs, args, where, "events", stderr)
+	if src == nil {
 		return code
 	}
-	defer st.Close()
+	defer src.close()
 	ctx := context.Background()
 	switch {
 	case sub == "list" && len(rest) == 0:
-		evs, err := st.Events(ctx, store.Filter{Status: store.Status(*status), Limit: *limit})
+		evs, err := src.events(ctx, store.Status(*status), *limit)
 		if err != nil {
 			fmt.Fprintf(stderr, "flowc events: %v\n", err)
 			return 1
 		}
 		return printEvents(evs, *asJSON, stdout)
 	case sub == "show" && len(rest) == 1:
-		return showEvent(ctx, st, rest[0], *asJSON, stdout, stderr)
+		return showEvent(ctx, src, rest[0], *asJSON, stdout, stderr)
 	}
-	fmt.Fprintln(stderr, "usage: flowc events list|show ID [--store PATH]")
+	fmt.Fprintln(stderr, "usage: flowc events list|show ID [--store PATH | --url URL]")
 	return 2
 }
 
 // adminCommand parses an admin command's flags and subcommand and opens
-// the store; on failure it returns a nil store and the exit code.
-func adminCommand(fs *flag.FlagSet, args []string, path *string, cmd string, stderr io.Writer) (sub string, rest []string, st *store.Store, code int) {
+// its source; on failure it returns a nil source and the exit code.
+func adminCommand(fs *flag.FlagSet, args []string, where adminFlags, cmd string, stderr io.Writer) (sub string, rest []string, src adminSource, code int) {
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return "", nil, nil, usageExit(err)
@@ -118,11 +158,11 @@ func adminCommand(fs *flag.FlagSet, args []string, path *string, cmd string, std
 	if len(pos) > 0 {
 		sub, rest = pos[0], pos[1:]
 	}
-	st, ok := openStore(*path, stderr, cmd)
+	src, ok := where.open(cmd, stderr)
 	if !ok {
 		return "", nil, nil, 2
 	}
-	return sub, rest, st, 0
+	return sub, rest, src, 0
 }
 
 // parseInterleaved parses flags that may come before, between or after
@@ -141,8 +181,8 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func listEvents(ctx context.Context, st *store.Store, status store.Status, asJSON bool, stdout, stderr io.Writer) int {
-	evs, err := st.Events(ctx, store.Filter{Status: status, Limit: 1000})
+func listEvents(ctx context.Context, src adminSource, status store.Status, asJSON bool, stdout, stderr io.Writer) int {
+	evs, err := src.events(ctx, status, 1000)
 	if err != nil {
 		fmt.Fprintf(stderr, "flowc: %v\n", err)
 		return 1
@@ -174,13 +214,8 @@ func printEvents(evs []*store.Event, asJSON bool, stdout io.Writer) int {
 	return 0
 }
 
-func showEvent(ctx context.Context, st *store.Store, id string, asJSON bool, stdout, stderr io.Writer) int {
-	ev, err := st.Event(ctx, id)
-	if err != nil {
-		fmt.Fprintf(stderr, "flowc: %v\n", err)
-		return 1
-	}
-	trail, err := st.Trail(ctx, ev.Seq)
+func showEvent(ctx context.Context, src adminSource, id string, asJSON bool, stdout, stderr io.Writer) int {
+	ev, trail, err := src.event(ctx, id)
 	if err != nil {
 		fmt.Fprintf(stderr, "flowc: %v\n", err)
 		return 1

@@ -22,6 +22,7 @@ Commands:
   suggest propose field mappings from a gateway object to an ERP entity, or a .flow skeleton
   events  list events in flowd's store, or show one with its step trail
   dlq     list, show and replay dead letters
+  review  list the events flows held for a person, approve or reject them
   recon   reconcile Stripe payouts: amount, balance transactions, difference, what was posted
   lsp     run the language server for editors (LSP over standard input and output)
 
@@ -57,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRecon(args[1:], stdout, stderr)
 	case "dlq":
 		return cmdDLQ(args[1:], stdout, stderr)
+	case "review":
+		return cmdReview(args[1:], stdout, stderr)
 	case "lsp":
 		return cmdLSP(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -9,7 +9,7 @@ import (
 	"github.com/flowhq/flow/runtime/recon"
 )
 
-const reconUsage = `Usage: flowc recon [--store PATH] [--payout ID] [--format text|json|csv]
+const reconUsage = `Usage: flowc recon [--store PATH | --url URL] [--payout ID] [--format text|json|csv]
 
 Reconciles the Stripe payouts flowd received: for each payout.paid event,
 the payout's amount, the balance transactions flowd read for it (their
@@ -17,11 +17,12 @@ count and the sum of their net amounts, the payout's own transaction
 aside), the difference between the two with the transactions that make it
 up, and what flowd posted (the event's status and its journal). Exits 0
 when every payout reconciles, 1 when one does not, 2 on a usage or I/O
-error.`
+error. Flags name what looks wrong with the numbers behind it: a payout
+that does not reconcile, fees far from the account's usual ratio.` + adminWhere
 
 func cmdRecon(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("recon", reconUsage, stderr)
-	path := fs.String("store", "./flow.db", "flowd's store")
+	where := addAdminFlags(fs)
 	payout := fs.String("payout", "", "only this payout (po_...)")
 	format := fs.String("format", "text", "text, json or csv")
 	if err := fs.Parse(args); err != nil {
@@ -31,12 +32,12 @@ func cmdRecon(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "flowc recon: see flowc recon --help")
 		return 2
 	}
-	st, ok := openStore(*path, stderr, "recon")
+	src, ok := where.open("recon", stderr)
 	if !ok {
 		return 2
 	}
-	defer st.Close()
-	rows, err := recon.Payouts(context.Background(), st, *payout)
+	defer src.close()
+	rows, err := src.payouts(context.Background(), *payout)
 	if err != nil {
 		fmt.Fprintf(stderr, "flowc recon: %v\n", err)
 		return 2
@@ -64,6 +65,9 @@ func cmdRecon(args []string, stdout, stderr io.Writer) int {
 				mark, r.Payout, r.Amount, r.Currency, r.Transactions, r.Sum, r.Difference, r.Posted)
 			if j := r.Journal; j != nil {
 				fmt.Fprintf(stdout, "    journal %s: %d lines, debits %s, credits %s\n", j.Key, j.Lines, j.Debits, j.Credits)
+			}
+			for _, f := range r.Flags {
+				fmt.Fprintf(stdout, "    flag: %s\n", f)
 			}
 			for _, p := range r.Problems {
 				fmt.Fprintf(stdout, "    %s\n", p)
