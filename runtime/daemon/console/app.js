@@ -145,17 +145,18 @@ async function payoutsPage() {
   const body = rows.map((r) => {
     const tr = h("tr", { "data-payout": r.payout },
       h("td", { class: "mono" }, r.payout), h("td", { class: "num" }, r.amount), h("td", {}, r.currency),
-      h("td", { class: "num" }, r.transactions), h("td", { class: "num" }, r.sum), h("td", { class: "num" }, r.difference),
+      h("td", { class: "num" }, r.transactions), h("td", { class: "num" }, r.sum), h("td", { class: "num" }, r.difference), h("td", { class: "num" }, r.fee_ratio || ""),
       h("td", {}, r.journal ? `${r.journal.lines} lines, debits ${r.journal.debits}, credits ${r.journal.credits}` : ""),
       h("td", {}, r.reconciles ? h("span", { class: "badge ok" }, "reconciles") : h("span", { class: "badge bad" }, "differs")));
     const extra = [];
-    for (const p of r.problems || []) extra.push(h("tr", {}, h("td", {}), h("td", { colspan: 7, class: "error" }, p)));
-    for (const it of r.items || []) extra.push(h("tr", {}, h("td", {}), h("td", { colspan: 7, class: "mono" }, `${it.id} ${it.type} ${it.net} ${it.currency}`)));
+    for (const f of r.flags || []) extra.push(h("tr", { class: "flag" }, h("td", {}), h("td", { colspan: 8, class: "bad" }, "⚑ " + f)));
+    for (const p of r.problems || []) extra.push(h("tr", {}, h("td", {}), h("td", { colspan: 8, class: "error" }, p)));
+    for (const it of r.items || []) extra.push(h("tr", {}, h("td", {}), h("td", { colspan: 8, class: "mono" }, `${it.id} ${it.type} ${it.net} ${it.currency}`)));
     return [tr, ...extra];
   });
   return [h("h1", {}, "Payouts"),
     h("p", {}, "Each payout's amount against the balance transactions flowd read for it, and the journal it posted."),
-    table(["Payout", "Amount", "Currency", "Transactions", "Sum", "Difference", "Journal", "Status"], body.flat(), "No payouts yet.")];
+    table(["Payout", "Amount", "Currency", "Transactions", "Sum", "Difference", "Fees", "Journal", "Status"], body.flat(), "No payouts yet.")];
 }
 
 async function planPage() {
