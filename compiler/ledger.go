@@ -192,7 +192,7 @@ func (fu *flowUnit) checkJournal(s *ast.Journal) {
 	}
 	if lines != nil && spec != nil {
 		preset := map[string]bool{"dataAreaId": true}
-		for _, f := range []string{spec.Link, spec.Account, spec.AccountType, spec.Debit, spec.Credit, spec.LineNumber} {
+		for _, f := range []string{spec.Link, spec.Account, spec.AccountType, spec.Debit, spec.Credit, spec.Amount, spec.LineNumber} {
 			if f != "" {
 				preset[f] = true
 				if seen[f] != nil {

@@ -6,7 +6,11 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/flowhq/flow/stdlib/ax2012"
+	"github.com/flowhq/flow/stdlib/bc"
 	"github.com/flowhq/flow/stdlib/d365fo"
+	"github.com/flowhq/flow/stdlib/dynsl"
+	"github.com/flowhq/flow/stdlib/paypal"
 	"github.com/flowhq/flow/stdlib/schema"
 	"github.com/flowhq/flow/stdlib/stripe"
 )
@@ -22,6 +26,10 @@ func Connectors() map[string]ConnectorLoader {
 	return map[string]ConnectorLoader{
 		"stripe": func(map[string]string, string) (*schema.Connector, error) { return stripe.Connector(), nil },
 		"d365fo": loadD365FO,
+		"paypal": func(map[string]string, string) (*schema.Connector, error) { return paypal.Connector(), nil },
+		"bc":     func(map[string]string, string) (*schema.Connector, error) { return bc.Default(), nil },
+		"dynsl":  func(map[string]string, string) (*schema.Connector, error) { return dynsl.Connector(), nil },
+		"ax2012": func(map[string]string, string) (*schema.Connector, error) { return ax2012.Connector(), nil },
 	}
 }
 

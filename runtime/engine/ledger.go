@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -349,7 +350,9 @@ const JournalLines = "_lines"
 
 // balanced checks, before anything is written, that the journal's debits
 // equal its credits in every currency (lines without a CurrencyCode count
-// under ""), and names the difference and the lines when they do not.
+// under ""), and names the difference and the lines when they do not. A
+// journal with a signed Amount field counts positive amounts as debits and
+// negative ones as credits.
 func balanced(lines []erp.Record, j *schema.Journal) error {
 	type side struct {
 		debit, credit decimal.Decimal
@@ -363,11 +366,18 @@ func balanced(lines []erp.Record, j *schema.Journal) error {
 			s = &side{}
 			by[cur] = s
 		}
-		if d, ok := ln[j.Debit].(decimal.Decimal); ok {
+		if d, ok := ln[j.Debit].(decimal.Decimal); ok && j.Debit != "" {
 			s.debit = s.debit.Add(d)
 		}
-		if c, ok := ln[j.Credit].(decimal.Decimal); ok {
+		if c, ok := ln[j.Credit].(decimal.Decimal); ok && j.Credit != "" {
 			s.credit = s.credit.Add(c)
+		}
+		if a, ok := ln[j.Amount].(decimal.Decimal); ok && j.Amount != "" {
+			if a.IsNegative() {
+				s.credit = s.credit.Sub(a)
+			} else {
+				s.debit = s.debit.Add(a)
+			}
 		}
 		s.lines = append(s.lines, i+1)
 	}
@@ -454,12 +464,17 @@ func (r *run) post(g *group) ([]erp.Record, error) {
 		rec[l.journal.Account] = goValue(acc)
 		if l.journal.AccountType != "" {
 			if _, set := rec[l.journal.AccountType]; !set {
-				rec[l.journal.AccountType] = "Ledger"
+				rec[l.journal.AccountType] = cmp.Or(l.journal.LedgerType, "Ledger")
 			}
 		}
-		if debit {
+		switch {
+		case l.journal.Amount != "" && debit: // one signed amount: debits positive
+			rec[l.journal.Amount] = amount
+		case l.journal.Amount != "":
+			rec[l.journal.Amount] = amount.Neg()
+		case debit:
 			rec[l.journal.Debit] = amount
-		} else {
+		default:
 			rec[l.journal.Credit] = amount
 		}
 		out = append(out, rec)

@@ -159,7 +159,16 @@ type Journal struct {
 	HeaderLink  string // header field the number comes from (often the same name)
 	Account     string // line field for the account
 	AccountType string // line field for the account type; "" when none
-	Debit       string // line field for a debit amount
-	Credit      string // line field for a credit amount
-	LineNumber  string // line field numbering the lines; "" when the ERP numbers them
+	Debit       string // line field for a debit amount; "" when the ERP signs one Amount
+	Credit      string // line field for a credit amount; "" when the ERP signs one Amount
+	// Amount is the line field for a signed amount (a debit positive, a
+	// credit negative), for ERPs whose lines have no debit/credit pair
+	// (Business Central's journalLines.amount); "" when Debit and Credit
+	// are used.
+	Amount     string
+	LineNumber string // line field numbering the lines; "" when the ERP numbers them
+	// LedgerType is the AccountType value of a general-ledger account, set
+	// on lines whose account type the flow leaves out; "" means "Ledger"
+	// (F&O's LedgerJournalACType).
+	LedgerType string
 }
