@@ -16,26 +16,30 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowhq/flow/runtime/erp/sandbox"
 	"github.com/flowhq/flow/runtime/gateway/stripe"
 	"github.com/flowhq/flow/runtime/store"
 )
 
 // TestCrashLosesNothingAndWritesOnce runs flowd as a process under load,
 // kills it with SIGKILL at random moments, restarts it, and checks that
-// every acknowledged event's ERP records exist exactly once.
+// every acknowledged event's ERP records exist exactly once, for every ERP
+// (an ERP flowd cannot start yet runs in TestFlowdHelperProcess).
 func TestCrashLosesNothingAndWritesOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills flowd repeatedly")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "flowd")
+	bin := filepath.Join(t.TempDir(), "flowd")
 	build := exec.Command("go", "build", "-o", bin, "github.com/flowhq/flow/cmd/flowd")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build flowd: %v\n%s", err, out)
 	}
+	forEachERP(t, func(t *testing.T, c erpCase) { testCrash(t, c, bin) })
+}
+
+func testCrash(t *testing.T, c erpCase, bin string) {
+	dir := t.TempDir()
 	storePath, sandboxPath := filepath.Join(dir, "flow.db"), filepath.Join(dir, "sandbox.db")
-	flows, _ := filepath.Abs("../../flows/stripe_d365")
+	flows, _ := filepath.Abs(c.flows)
 
 	var mu sync.Mutex
 	acked := map[int]bool{}
@@ -44,13 +48,21 @@ func TestCrashLosesNothingAndWritesOnce(t *testing.T) {
 	const rounds = 12
 	for round := range rounds + 1 {
 		addr := freeAddr(t)
-		cmd := exec.Command(bin, "--flows", flows, "--store", storePath, "--sandbox-db", sandboxPath,
-			"--listen", addr, "--no-watch", "--log-format", "json", "--log-level", "warn")
-		cmd.Env = append(os.Environ(), "STRIPE_WEBHOOK_SECRET="+secret)
+		var cmd *exec.Cmd
+		if c.flowdArgs != nil {
+			args := append([]string{"--flows", flows, "--store", storePath}, c.flowdArgs(sandboxPath)...)
+			cmd = exec.Command(bin, append(args, "--listen", addr, "--no-watch", "--log-format", "json", "--log-level", "warn")...)
+			cmd.Env = append(os.Environ(), "STRIPE_WEBHOOK_SECRET="+secret)
+		} else {
+			cmd = exec.Command(os.Args[0], "-test.run=^TestFlowdHelperProcess$")
+			cmd.Env = append(os.Environ(), "FLOW_HELPER_ERP="+c.name, "FLOW_HELPER_ADDR="+addr,
+				"FLOW_HELPER_STORE="+storePath, "FLOW_HELPER_SANDBOX="+sandboxPath)
+		}
 		logs, _ := cmd.StderrPipe()
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { cmd.Process.Kill() }) // a failed test leaves no process behind
 		go drain(t, logs)
 		waitReady(t, "http://"+addr)
 		if round == rounds {
@@ -110,12 +122,12 @@ func TestCrashLosesNothingAndWritesOnce(t *testing.T) {
 			t.Errorf("event %d: %s (%s)", i, ev.Status, ev.Error)
 		}
 	}
-	sb, err := sandbox.New(sandbox.Config{Path: sandboxPath})
+	sb, err := c.sandbox(sandboxPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sb.Close()
-	h := &harness{t: t, sb: sb}
+	h := &harness{t: t, sb: sb, erp: c}
 	// Events acknowledged but unknown to the test (sent when the kill
 	// came, answered but not read) also ran: count what the store holds.
 	counts, _ := st.Counts(context.Background())

@@ -15,10 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/flowhq/flow/runtime/engine"
-	"github.com/flowhq/flow/runtime/erp/d365fo"
 	"github.com/flowhq/flow/runtime/erp/sandbox"
 	"github.com/flowhq/flow/runtime/gateway/stripe"
 	"github.com/flowhq/flow/runtime/internal/stripemock"
@@ -37,12 +34,19 @@ type harness struct {
 	stop  context.CancelFunc
 	done  chan error
 	flows string
+	erp   erpCase
 }
 
 // setup is what a test may change before the daemon starts.
 type setup struct {
 	Config
 	driverTimeout time.Duration
+	erp           erpCase // default erps[0], F&O
+}
+
+// onERP runs the harness against c's sandbox, driver and flows.
+func onERP(c erpCase) option {
+	return func(s *setup) { s.erp, s.Flows, s.Company = c, c.flows, c.company }
 }
 
 type option func(*setup)
@@ -50,7 +54,22 @@ type option func(*setup)
 func start(t testing.TB, opts ...option) *harness {
 	t.Helper()
 	dir := t.TempDir()
-	sb, err := sandbox.New(sandbox.Config{Path: filepath.Join(dir, "sandbox.db"), ClientID: "flowd", ClientSecret: "s3cret", Tenant: "test"})
+	cfg := setup{driverTimeout: 2 * time.Second, erp: erps[0], Config: Config{
+		Flows:         erps[0].flows,
+		Company:       erps[0].company,
+		StripeSecrets: []string{"whsec_old", secret},
+		Retry:         Retry{Base: 5 * time.Millisecond, Max: 50 * time.Millisecond, MaxAttempts: 10, WaitPoll: 20 * time.Millisecond},
+		Grace:         5 * time.Second,
+		Lookups:       engine.NewLookupCache(time.Minute, 1000),
+		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}}
+	if testing.Verbose() {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	sb, err := cfg.erp.sandbox(filepath.Join(dir, "sandbox.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,24 +83,8 @@ func start(t testing.TB, opts ...option) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	cfg := setup{driverTimeout: 2 * time.Second, Config: Config{
-		Flows:         "../../flows/stripe_d365",
-		Company:       "usmf",
-		Store:         st,
-		StripeSecrets: []string{"whsec_old", secret},
-		Retry:         Retry{Base: 5 * time.Millisecond, Max: 50 * time.Millisecond, MaxAttempts: 10, WaitPoll: 20 * time.Millisecond},
-		Grace:         5 * time.Second,
-		Lookups:       engine.NewLookupCache(time.Minute, 1000),
-		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}}
-	if testing.Verbose() {
-		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	cfg.ERP, err = d365fo.New(d365fo.Config{BaseURL: base, TokenURL: base + "/test/oauth2/token", ClientID: "flowd", ClientSecret: "s3cret",
-		Timeout: cfg.driverTimeout, Company: cfg.Company})
+	cfg.Store = st
+	cfg.ERP, err = cfg.erp.driver(base, cfg.driverTimeout, cfg.Company)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +97,7 @@ func start(t testing.TB, opts ...option) *harness {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	h := &harness{t: t, d: d, st: st, sb: sb, url: "http://" + ln.Addr().String(), stop: cancel, done: make(chan error, 1), flows: cfg.Flows}
+	h := &harness{t: t, d: d, st: st, sb: sb, url: "http://" + ln.Addr().String(), stop: cancel, done: make(chan error, 1), flows: cfg.Flows, erp: cfg.erp}
 	go func() { h.done <- d.Serve(ctx, ln) }()
 	t.Cleanup(h.shutdown)
 	return h
@@ -211,7 +214,11 @@ func (h *harness) count(entity string) int {
 }
 
 func TestChargesBecomeSalesOrdersOnce(t *testing.T) {
-	h := start(t)
+	forEachERP(t, testChargesBecomeSalesOrdersOnce)
+}
+
+func testChargesBecomeSalesOrdersOnce(t *testing.T, c erpCase) {
+	h := start(t, onERP(c))
 	const n = 20
 	for i := range n {
 		if code, body := h.post(charge(t, i)); code != http.StatusOK {
@@ -225,27 +232,25 @@ func TestChargesBecomeSalesOrdersOnce(t *testing.T) {
 			t.Fatalf("redelivery %d: HTTP %d %s", i, code, body)
 		}
 	}
-	c := h.settle(20 * time.Second)
-	if c[store.Done] != n {
-		t.Fatalf("statuses = %v, want %d done", c, n)
+	if st := h.settle(20 * time.Second); st[store.Done] != n {
+		t.Fatalf("statuses = %v, want %d done", st, n)
 	}
-	for entity, want := range map[string]int{"SalesOrderHeadersV2": n, "CustomersV3": 7, "CustomerPaymentJournalHeaders": n, "CustomerPaymentJournalLines": n} {
-		if got := h.count(entity); got != want {
-			t.Errorf("%s: %d records, want %d", entity, got, want)
-		}
+	h.exactlyOnce(n)
+	if got := h.count(c.customers); got != 7 {
+		t.Errorf("%s: %d records, want 7", c.customers, got)
 	}
-	recs, err := h.sb.Records("CustomerPaymentJournalLines")
+	recs, err := h.sb.Records(c.payment)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range recs {
-		if fmt.Sprint(r["CreditAmount"]) != "20" || r["CurrencyCode"] != "USD" {
-			t.Fatalf("payment line = %v; want CreditAmount 20 USD (2000 minor units)", r)
+		if fmt.Sprint(r[c.paymentField]) != c.paymentWant || (c.name == "d365fo" && r["CurrencyCode"] != "USD") {
+			t.Fatalf("payment line = %v; want %s %s (2000 minor units of USD)", r, c.paymentField, c.paymentWant)
 		}
 	}
 	metrics := h.get("/metrics")
 	for _, want := range []string{`flow_flow_runs_total{flow="charge_to_sales_order",result="done"} 20`,
-		`flow_step_seconds_count{flow="charge_to_sales_order",kind="write"} 60`,
+		fmt.Sprintf(`flow_step_seconds_count{flow="charge_to_sales_order",kind="write"} %d`, n*c.chargeWrites),
 		`flow_events_accepted_total{source="stripe"} 20`, `flow_events_duplicate_total{source="stripe"} 5`,
 		`flow_plan_info{version="` + h.d.Version() + `"} 1`} {
 		if !strings.Contains(metrics, want) {
@@ -363,7 +368,11 @@ func TestPermanentFailureIsADeadLetterAndReplays(t *testing.T) {
 }
 
 func TestFaultsEndAppliedOnceOrDeadLettered(t *testing.T) {
-	h := start(t, func(s *setup) {
+	forEachERP(t, testFaultsEndAppliedOnceOrDeadLettered)
+}
+
+func testFaultsEndAppliedOnceOrDeadLettered(t *testing.T, c erpCase) {
+	h := start(t, onERP(c), func(s *setup) {
 		s.Retry = Retry{Base: 2 * time.Millisecond, Max: 20 * time.Millisecond, MaxAttempts: 6, WaitPoll: 10 * time.Millisecond}
 		s.driverTimeout = 300 * time.Millisecond
 	})
@@ -376,9 +385,9 @@ func TestFaultsEndAppliedOnceOrDeadLettered(t *testing.T) {
 			t.Fatalf("event %d: HTTP %d %s", i, code, body)
 		}
 	}
-	c := h.settle(60 * time.Second)
-	if c[store.Done]+c[store.Dead] != n {
-		t.Fatalf("statuses = %v: every event must end done or dead", c)
+	st := h.settle(60 * time.Second)
+	if st[store.Done]+st[store.Dead] != n {
+		t.Fatalf("statuses = %v: every event must end done or dead", st)
 	}
 	dead, _ := h.st.Events(context.Background(), store.Filter{Status: store.Dead})
 	for _, e := range dead {
@@ -386,7 +395,7 @@ func TestFaultsEndAppliedOnceOrDeadLettered(t *testing.T) {
 			t.Errorf("dead letter without a reason: %+v", e)
 		}
 	}
-	t.Logf("under faults: %d done, %d dead-lettered", c[store.Done], c[store.Dead])
+	t.Logf("under faults: %d done, %d dead-lettered", st[store.Done], st[store.Dead])
 
 	// The faults clear; replaying the dead letters applies them.
 	h.sb.SetFaults(sandbox.Faults{})
@@ -394,8 +403,8 @@ func TestFaultsEndAppliedOnceOrDeadLettered(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.d.sched.requeued()
-	if c := h.settle(30 * time.Second); c[store.Done] != n {
-		t.Fatalf("after replay: %v, want %d done", c, n)
+	if st := h.settle(30 * time.Second); st[store.Done] != n {
+		t.Fatalf("after replay: %v, want %d done", st, n)
 	}
 	h.exactlyOnce(n)
 }
@@ -403,26 +412,27 @@ func TestFaultsEndAppliedOnceOrDeadLettered(t *testing.T) {
 // exactlyOnce checks that the sandbox holds each event's records once.
 func (h *harness) exactlyOnce(n int) {
 	h.t.Helper()
-	for entity, want := range map[string]int{"SalesOrderHeadersV2": n, "CustomerPaymentJournalHeaders": n, "CustomerPaymentJournalLines": n} {
-		if got := h.count(entity); got != want {
-			h.t.Errorf("%s: %d records, want %d (exactly one per event)", entity, got, want)
+	c := h.erp
+	for entity, per := range c.perCharge {
+		if got := h.count(entity); got != per*n {
+			h.t.Errorf("%s: %d records, want %d (exactly %d per event)", entity, got, per*n, per)
 		}
 	}
-	heads, err := h.sb.Records("CustomerPaymentJournalHeaders")
+	heads, err := h.sb.Records(c.unique[0])
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	seen := map[any]bool{}
 	for _, r := range heads {
-		if seen[r["Description"]] {
-			h.t.Errorf("two payment journals hold key %v", r["Description"])
+		if seen[r[c.unique[1]]] {
+			h.t.Errorf("two %s hold key %v", c.unique[0], r[c.unique[1]])
 		}
-		seen[r["Description"]] = true
+		seen[r[c.unique[1]]] = true
 	}
 	custs := map[string]bool{}
-	recs, _ := h.sb.Records("CustomersV3")
+	recs, _ := h.sb.Records(c.customers)
 	for _, r := range recs {
-		acct := fmt.Sprint(r["CustomerAccount"])
+		acct := fmt.Sprint(r[c.customerNo])
 		if custs[acct] {
 			h.t.Errorf("customer %s created twice", acct)
 		}
@@ -560,7 +570,11 @@ func TestWebhookSecretComesFromTheFlowsSecret(t *testing.T) {
 }
 
 func TestWaitingEventsDoNotStarveNewOnes(t *testing.T) {
-	h := start(t)
+	forEachERP(t, testWaitingEventsDoNotStarveNewOnes)
+}
+
+func testWaitingEventsDoNotStarveNewOnes(t *testing.T, ec erpCase) {
+	h := start(t, onERP(ec))
 	h.d.sched.mu.Lock()
 	h.d.sched.window = 3 // fewer than the refunds that will wait
 	h.d.sched.mu.Unlock()
@@ -590,8 +604,8 @@ func TestWaitingEventsDoNotStarveNewOnes(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if got := h.count("ReturnOrderHeaders"); got != n {
-		t.Fatalf("%d return orders, want %d", got, n)
+	if got := h.count(ec.refunds); got != n {
+		t.Fatalf("%d %s, want %d", got, ec.refunds, n)
 	}
 }
 
@@ -600,8 +614,12 @@ func TestWaitingEventsDoNotStarveNewOnes(t *testing.T) {
 // the sandbox over the F&O driver, and a redelivered payout.paid posts
 // nothing more.
 func TestPayoutJournalFromTheStripeAPI(t *testing.T) {
+	forEachERP(t, testPayoutJournalFromTheStripeAPI)
+}
+
+func testPayoutJournalFromTheStripeAPI(t *testing.T, ec erpCase) {
 	api := stripemock.Start(t)
-	h := start(t, func(s *setup) {
+	h := start(t, onERP(ec), func(s *setup) {
 		s.Lists = map[string]engine.Lister{"stripe": stripe.NewClient("sk_test_123", api, nil)}
 	})
 	// The payout is what its transactions (as stripe-mock answers them) net to.
@@ -627,25 +645,7 @@ func TestPayoutJournalFromTheStripeAPI(t *testing.T) {
 		ev, _ := h.st.Events(context.Background(), store.Filter{})
 		t.Fatalf("statuses %v: %+v", c, ev)
 	}
-	if n := h.count("LedgerJournalHeaders"); n != 1 {
-		t.Fatalf("%d journals, want 1", n)
-	}
-	lines, err := h.sb.Records("LedgerJournalLines")
-	if err != nil || len(lines) < 2 {
-		t.Fatalf("lines %v, %v", lines, err)
-	}
-	debit, credit := decimal.Zero, decimal.Zero
-	for _, l := range lines {
-		if d, err := decimal.NewFromString(fmt.Sprint(l["DebitAmount"])); err == nil {
-			debit = debit.Add(d)
-		}
-		if c, err := decimal.NewFromString(fmt.Sprint(l["CreditAmount"])); err == nil {
-			credit = credit.Add(c)
-		}
-	}
-	if !debit.Equal(credit) || debit.IsZero() {
-		t.Fatalf("journal lines %v: debits %s, credits %s", lines, debit, credit)
-	}
+	ec.journal(t, h.sb)
 	// What the run read from the Stripe API is kept for replays.
 	ev, err := h.st.Event(context.Background(), "evt_000000000000000000000000")
 	if err != nil {

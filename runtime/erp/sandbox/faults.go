@@ -77,6 +77,11 @@ func (s *Server) rateLimited() reply {
 	if secs <= 0 {
 		secs = 1
 	}
+	if s.bc != nil {
+		e := bcError(http.StatusTooManyRequests, "Application_TooManyRequests", "Too many requests have been made. Please retry after %d seconds.", secs)
+		e.header = http.Header{"Retry-After": {strconv.Itoa(secs)}}
+		return e.reply()
+	}
 	e := statusError(http.StatusTooManyRequests, "Number of requests exeeded the limit of 6000 over the time window of 300 seconds.")
 	e.header = http.Header{"Retry-After": {strconv.Itoa(secs)}}
 	return e.reply()
@@ -84,10 +89,17 @@ func (s *Server) rateLimited() reply {
 
 // serverError is a failure of the service, not of the request.
 func (s *Server) serverError(unavailable bool) reply {
+	if s.bc != nil && !unavailable {
+		return bcError(http.StatusInternalServerError, "Internal_ServerError", "An unexpected error occurred on the server.").reply()
+	}
 	if unavailable {
+		h := http.Header{"Content-Type": {"text/html"}}
+		if s.bc != nil { // BC's gateway says when to come back
+			h.Set("Retry-After", "1")
+		}
 		return reply{
 			status: http.StatusServiceUnavailable,
-			header: http.Header{"Content-Type": {"text/html"}},
+			header: h,
 			body:   []byte("<html><head><title>503 Service Unavailable</title></head><body><h1>Service Unavailable</h1></body></html>"),
 		}
 	}

@@ -15,15 +15,22 @@ import (
 	"time"
 
 	"github.com/flowhq/flow/runtime/erp"
+	bcschema "github.com/flowhq/flow/stdlib/bc"
 	"github.com/flowhq/flow/stdlib/d365fo"
 	"github.com/flowhq/flow/stdlib/schema"
 )
 
 // Config configures a sandbox.
 type Config struct {
+	// Dialect is the ERP API served: "" or "d365fo" for F&O's OData under
+	// /data, "bc" for Business Central's API v2.0 under /api/v2.0 (see
+	// the package doc).
+	Dialect  string
 	Path     string            // SQLite file; "" = a private temporary database
-	Entities *schema.Connector // entity sets to serve; nil = d365fo.Default()
-	Company  string            // the default company (dataAreaId); "" = "usmf"
+	Entities *schema.Connector // entity sets to serve; nil = d365fo.Default() (bc.Default() for "bc")
+	// Company is F&O's default company (dataAreaId; "" = "usmf"), or the
+	// name of BC's one company ("" = "CRONUS USA, Inc.").
+	Company string
 
 	// Credentials the token endpoint accepts; an empty value accepts any.
 	Tenant       string
@@ -54,17 +61,32 @@ type Server struct {
 	requests map[string]int
 	http     *http.Server
 	closed   bool
+
+	bc *bcState // the Business Central dialect; nil for F&O
 }
 
 // New opens the database and prepares the server; Start or Handler serves it.
 func New(cfg Config) (*Server, error) {
-	if cfg.Entities == nil {
-		cfg.Entities = d365fo.Default()
+	switch cfg.Dialect {
+	case "", "d365fo":
+		cfg.Dialect = "d365fo"
+		if cfg.Entities == nil {
+			cfg.Entities = d365fo.Default()
+		}
+		if cfg.Company == "" {
+			cfg.Company = "usmf"
+		}
+		cfg.Company = strings.ToLower(cfg.Company)
+	case "bc":
+		if cfg.Entities == nil {
+			cfg.Entities = bcschema.Default()
+		}
+		if cfg.Company == "" {
+			cfg.Company = DefaultBCCompany
+		}
+	default:
+		return nil, fmt.Errorf("sandbox: unknown dialect %q (want d365fo or bc)", cfg.Dialect)
 	}
-	if cfg.Company == "" {
-		cfg.Company = "usmf"
-	}
-	cfg.Company = strings.ToLower(cfg.Company)
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = time.Hour
 	}
@@ -83,7 +105,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	ents := buildEntities(cfg.Entities)
-	return &Server{
+	srv := &Server{
 		cfg:      cfg,
 		st:       st,
 		ents:     ents,
@@ -94,7 +116,14 @@ func New(cfg Config) (*Server, error) {
 		rng:      rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 		tokens:   map[string]time.Time{},
 		requests: map[string]int{},
-	}, nil
+	}
+	if cfg.Dialect == "bc" {
+		if err := srv.openBC(); err != nil {
+			st.close()
+			return nil, err
+		}
+	}
+	return srv, nil
 }
 
 // Start serves on addr ("127.0.0.1:0" picks a free port) and returns the
@@ -145,6 +174,10 @@ func (s *Server) Close() error {
 // themselves (httptest.NewServer).
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.bc != nil {
+			s.serveBCRoutes(w, r)
+			return
+		}
 		if strings.HasPrefix(r.URL.Path, "/data/") {
 			s.serveData(w, r)
 			return
@@ -266,6 +299,16 @@ func (s *Server) serveData(w http.ResponseWriter, r *http.Request) {
 		root:   rootURL(r) + "/data",
 	}
 	s.count(r.Method + " " + kindOf(c.path))
+	s.faulty(w, r, func(body []byte) reply {
+		c.body = body
+		return s.serve(r.Context(), c)
+	})
+}
+
+// faulty answers r with serve(body) under the faults drawn for it: a delay,
+// then a 429, a 5xx, a request held until the client gives up, or an answer
+// applied but lost.
+func (s *Server) faulty(w http.ResponseWriter, r *http.Request, serve func(body []byte) reply) {
 	plan := s.plan()
 	s.log.Debug("sandbox: request", "method", r.Method, "path", r.URL.Path, "query", r.URL.RawQuery, "faults", plan)
 	if plan.delay > 0 {
@@ -294,11 +337,14 @@ func (s *Server) serveData(w http.ResponseWriter, r *http.Request) {
 		return // the client went away
 	}
 	if len(body) > maxBody {
-		statusError(http.StatusRequestEntityTooLarge, "The request body is larger than %d bytes.", maxBody).reply().write(w)
+		rep := statusError(http.StatusRequestEntityTooLarge, "The request body is larger than %d bytes.", maxBody).reply()
+		if s.bc != nil {
+			rep = bcError(http.StatusRequestEntityTooLarge, "BadRequest", "The request body is larger than %d bytes.", maxBody).reply()
+		}
+		rep.write(w)
 		return
 	}
-	c.body = body
-	rep := s.serve(r.Context(), c)
+	rep := serve(body)
 	if plan.lostReply {
 		s.log.Info("sandbox: fault: reply lost", "method", r.Method, "path", r.URL.Path, "status", rep.status)
 		dropConnection(w)

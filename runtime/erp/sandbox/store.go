@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
@@ -108,6 +109,86 @@ func scan(ctx context.Context, q querier, entity, company string, all bool) ([]r
 		return nil, fmt.Errorf("sandbox: read %s: %w", entity, err)
 	}
 	return out, nil
+}
+
+// scanWhere is scan of one company narrowed to the records whose field
+// holds value, compared without case.
+func scanWhere(ctx context.Context, q querier, entity, company, field, value string) ([]row, error) {
+	rows, err := q.QueryContext(ctx, `SELECT recid, version, data FROM records
+		WHERE entity = ? AND company = ? AND `+jsonField(field)+` = ? COLLATE NOCASE ORDER BY recid`,
+		entity, company, value)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: read %s: %w", entity, err)
+	}
+	defer rows.Close()
+	var out []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.recid, &r.version, &r.data); err != nil {
+			return nil, fmt.Errorf("sandbox: read %s: %w", entity, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sandbox: read %s: %w", entity, err)
+	}
+	return out, nil
+}
+
+// lineNumbers returns the highest line number among the records of one
+// parent (parentField = parentID), and whether line n is taken.
+func lineNumbers(ctx context.Context, q querier, entity, company, parentField, parentID, lineField string, n int64) (last int64, taken bool, err error) {
+	var max sql.NullInt64
+	err = q.QueryRowContext(ctx, `SELECT max(`+jsonField(lineField)+`) FROM records
+		WHERE entity = ? AND company = ? AND `+jsonField(parentField)+` = ? COLLATE NOCASE`,
+		entity, company, parentID).Scan(&max)
+	if err == nil && n != 0 {
+		var hit int64
+		err = q.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM records
+			WHERE entity = ? AND company = ? AND `+jsonField(parentField)+` = ? COLLATE NOCASE AND `+jsonField(lineField)+` = ? LIMIT 1)`,
+			entity, company, parentID, n).Scan(&hit)
+		taken = hit > 0
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("sandbox: line numbers of %s: %w", entity, err)
+	}
+	return max.Int64, taken, nil
+}
+
+// jsonField is the SQL expression of a record's field, written the way
+// the expression indexes of indexFields are, so that SQLite uses them.
+// Field names are identifiers; anything else is dropped from the name.
+func jsonField(field string) string {
+	clean := strings.Map(func(r rune) rune {
+		if r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return r
+		}
+		return -1
+	}, field)
+	return `json_extract(data, '$.` + clean + `')`
+}
+
+// indexFields creates expression indexes on record fields that lookups
+// compare (a BC number, code, anchor or parent id; a parent id and line
+// number), so that they do not scan: each group is one index, its first
+// field compared without case.
+func indexFields(db *sql.DB, groups [][]string) error {
+	for _, g := range groups {
+		cols := []string{"entity", "company"}
+		for i, f := range g {
+			c := jsonField(f)
+			if i == 0 {
+				c += " COLLATE NOCASE"
+			}
+			cols = append(cols, c)
+		}
+		name := "records_f_" + strings.Join(g, "_")
+		stmt := `CREATE INDEX IF NOT EXISTS "` + strings.ReplaceAll(name, `"`, ``) + `" ON records (` + strings.Join(cols, ", ") + `)`
+		if _, err := db.Exec(stmt); err != nil {
+			return fmt.Errorf("sandbox: index %v: %w", g, err)
+		}
+	}
+	return nil
 }
 
 // get returns the row of entity with the canonical key.

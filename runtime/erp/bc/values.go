@@ -1,0 +1,209 @@
+package bc
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/flowhq/flow/runtime/erp"
+	"github.com/flowhq/flow/runtime/erp/odata"
+	bcschema "github.com/flowhq/flow/stdlib/bc"
+	"github.com/flowhq/flow/stdlib/schema"
+)
+
+// wireValue converts a field value to its JSON form, checking it against
+// the field's type: decimals as JSON numbers from their exact text, a date
+// field as 2024-01-31 (the calendar date in the time's own location), an
+// instant as RFC 3339 in UTC, GUIDs checked.
+func wireValue(set string, f *schema.Field, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	wt := bcschema.WireType(set, f.Name)
+	want := f.Type.Kind
+	switch v := v.(type) {
+	case string:
+		if want == schema.String || want == schema.Any {
+			if !f.Type.HasEnumValue(v) {
+				return nil, fmt.Errorf("%q is not a member of the enum (%v)", v, f.Type.Enum)
+			}
+			if wt == "GUID" && v != "" && !guidPattern.MatchString(v) {
+				return nil, fmt.Errorf("%q is not a GUID", v)
+			}
+			return v, nil
+		}
+	case bool:
+		if want == schema.Bool || want == schema.Any {
+			return v, nil
+		}
+	case int:
+		return wireValue(set, f, int64(v))
+	case int32:
+		return wireValue(set, f, int64(v))
+	case int64:
+		switch want {
+		case schema.Int, schema.Decimal, schema.Minor, schema.Any:
+			return json.Number(strconv.FormatInt(v, 10)), nil
+		}
+	case decimal.Decimal:
+		switch want {
+		case schema.Decimal, schema.Minor, schema.Double, schema.Any:
+			return json.Number(v.String()), nil
+		case schema.Int:
+			if v.IsInteger() {
+				return json.Number(v.String()), nil
+			}
+		}
+	case time.Time:
+		if want == schema.Timestamp || want == schema.Any {
+			if wt == "date" {
+				return v.Format("2006-01-02"), nil
+			}
+			return v.UTC().Format(time.RFC3339Nano), nil
+		}
+	case float32, float64:
+		return nil, fmt.Errorf("floating-point value %v: amounts must be decimal.Decimal", v)
+	default:
+		return nil, fmt.Errorf("unsupported value type %T", v)
+	}
+	return nil, fmt.Errorf("a %T cannot be written to a %s field", v, f.Type)
+}
+
+// encodeBody renders fields as a JSON object with sorted keys.
+func encodeBody(set string, obj *schema.Object, fields erp.Record) ([]byte, error) {
+	out := make(map[string]any, len(fields))
+	for name, v := range fields {
+		f, ok := obj.Field(name)
+		if !ok {
+			return nil, fmt.Errorf("%s has no field %q", set, name)
+		}
+		w, err := wireValue(set, f, v)
+		if err != nil {
+			return nil, fmt.Errorf("field %s: %w", name, err)
+		}
+		out[name] = w
+	}
+	return json.Marshal(out)
+}
+
+// literal renders v as an OData literal for a $filter on f: GUIDs, dates
+// and instants bare, strings quoted.
+func literal(set string, f *schema.Field, v any) (string, error) {
+	w, err := wireValue(set, f, v)
+	if err != nil {
+		return "", err
+	}
+	switch w := w.(type) {
+	case nil:
+		return "null", nil
+	case bool:
+		return strconv.FormatBool(w), nil
+	case json.Number:
+		return string(w), nil
+	case string:
+		if _, isTime := v.(time.Time); isTime {
+			return w, nil
+		}
+		if bcschema.WireType(set, f.Name) == "GUID" && w != "" {
+			return strings.ToLower(w), nil
+		}
+		return odata.Quote(w), nil
+	}
+	return "", fmt.Errorf("unsupported value type %T", w)
+}
+
+// decodeRecord reads one entity from a JSON object, converting each field
+// by its schema type, and returns its @odata.etag. Fields the schema does
+// not know keep their JSON kind, numbers as decimal.Decimal; nothing
+// becomes a float.
+func decodeRecord(set string, obj *schema.Object, data []byte) (erp.Record, string, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var raw map[string]any
+	if err := dec.Decode(&raw); err != nil {
+		return nil, "", fmt.Errorf("not a JSON object: %w", err)
+	}
+	if raw == nil {
+		return nil, "", fmt.Errorf("not a JSON object: null")
+	}
+	etag, _ := raw["@odata.etag"].(string)
+	rec := make(erp.Record, len(raw))
+	for name, v := range raw {
+		if strings.HasPrefix(name, "@") {
+			continue
+		}
+		f, ok := obj.Field(name)
+		if !ok {
+			f = &schema.Field{Name: name, Type: schema.AnyType}
+		}
+		val, err := fromWire(set, f, v)
+		if err != nil {
+			return nil, "", fmt.Errorf("field %s: %w", name, err)
+		}
+		rec[name] = val
+	}
+	return rec, etag, nil
+}
+
+// fromWire converts a JSON value (decoded with UseNumber) to f's Go type.
+func fromWire(set string, f *schema.Field, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	switch f.Type.Kind {
+	case schema.String:
+		if s, ok := v.(string); ok {
+			return s, nil
+		}
+	case schema.Bool:
+		if b, ok := v.(bool); ok {
+			return b, nil
+		}
+	case schema.Int:
+		if n, ok := v.(json.Number); ok {
+			return strconv.ParseInt(string(n), 10, 64)
+		}
+	case schema.Decimal, schema.Minor, schema.Double:
+		switch n := v.(type) {
+		case json.Number:
+			return decimal.NewFromString(string(n))
+		case string:
+			return decimal.NewFromString(n)
+		}
+	case schema.Timestamp:
+		if s, ok := v.(string); ok {
+			if bcschema.WireType(set, f.Name) == "date" || len(s) == len("2006-01-02") {
+				return time.Parse("2006-01-02", s)
+			}
+			t, err := time.Parse(time.RFC3339Nano, s)
+			return t.UTC(), err
+		}
+	default:
+		if n, ok := v.(json.Number); ok {
+			return decimal.NewFromString(string(n))
+		}
+		return v, nil
+	}
+	return nil, fmt.Errorf("%s value %v where %s was expected", jsonKind(v), v, f.Type)
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case json.Number:
+		return "number"
+	case bool:
+		return "boolean"
+	case map[string]any:
+		return "object"
+	case []any:
+		return "array"
+	}
+	return fmt.Sprintf("%T", v)
+}
