@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +17,6 @@ import (
 	"github.com/flowhq/flow/runtime/engine"
 	"github.com/flowhq/flow/runtime/erp"
 	"github.com/flowhq/flow/runtime/erp/record"
-	"github.com/flowhq/flow/stdlib/jsonval"
 )
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
@@ -148,29 +146,8 @@ func runEvents(ctx context.Context, prog *engine.Program, in io.Reader, out io.W
 	return sum, sc.Err()
 }
 
-// decodeEvent decodes one recorded Stripe event.
-func decodeEvent(b []byte) (*engine.Event, error) {
-	body, err := jsonval.Parse(b)
-	if err != nil {
-		return nil, errors.New("not a JSON object")
-	}
-	idv, _ := body.Get("id")
-	typv, _ := body.Get("type")
-	id, _ := idv.(string)
-	typ, _ := typv.(string)
-	if id == "" || typ == "" {
-		return nil, errors.New("not a Stripe event: no id or type")
-	}
-	var received time.Time
-	if c, ok := body.Get("created"); ok {
-		if n, ok := c.(json.Number); ok {
-			if secs, err := n.Int64(); err == nil {
-				received = time.Unix(secs, 0).UTC()
-			}
-		}
-	}
-	return &engine.Event{ID: id, Source: "stripe", Type: typ, Received: received, Body: body}, nil
-}
+// decodeEvent decodes one recorded gateway event (Stripe or PayPal).
+func decodeEvent(b []byte) (*engine.Event, error) { return engine.DecodeEvent(b) }
 
 // recordEnv is the environment of an offline run: every ERP connector of
 // prog is a record driver writing to log, every gateway list is served by

@@ -23,6 +23,7 @@ import (
 	"github.com/flowhq/flow/lang/diag"
 	"github.com/flowhq/flow/runtime/engine"
 	"github.com/flowhq/flow/runtime/erp"
+	"github.com/flowhq/flow/runtime/gateway/paypal"
 	"github.com/flowhq/flow/runtime/signals"
 	"github.com/flowhq/flow/runtime/store"
 )
@@ -44,6 +45,8 @@ type Config struct {
 	Secret func(name string) (string, error)
 	// StripeSecrets are used when the flows name no webhook secret.
 	StripeSecrets []string
+	// PayPal verifies PayPal webhook deliveries; nil refuses them.
+	PayPal paypal.Verifier
 	// Tolerance is how old a webhook signature may be (default 300 s).
 	Tolerance time.Duration
 	// Lookups caches the records lookups find, across reloads; nil
@@ -122,7 +125,7 @@ func New(cfg Config) (*Daemon, error) {
 	if cfg.Notifier != nil {
 		d.alerts = newAlerter(cfg.Notifier, cfg.AlertBurst, cfg.AlertWindow, d.log)
 	}
-	if len(d.current().stripeSecrets) == 0 {
+	if len(d.current().stripeSecrets) == 0 && imports(d.program(), "stripe") {
 		return nil, errors.New("no Stripe webhook secret: name one in the stripe import (webhook_secret: a secret) or set STRIPE_WEBHOOK_SECRET")
 	}
 	d.sched = newScheduler(d, cfg.Workers)
@@ -172,6 +175,16 @@ func (d *Daemon) bind(p *engine.Program) (*loaded, error) {
 }
 
 func (d *Daemon) current() *loaded { return d.cur.Load() }
+
+// imports reports whether the plan imports the connector.
+func imports(p *engine.Program, name string) bool {
+	for _, c := range p.Plan.Connectors {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}
 
 func (d *Daemon) program() *engine.Program {
 	if l := d.current(); l != nil {

@@ -20,6 +20,7 @@ const MaxWebhookBody = 1 << 20
 // Handler is flowd's HTTP interface:
 //
 //	POST /webhooks/stripe              signed Stripe events
+//	POST /webhooks/paypal              signed PayPal events (with Config.PayPal)
 //	GET  /healthz                      the process is up
 //	GET  /readyz                       the store is open and a plan loaded
 //	GET  /metrics                      Prometheus metrics
@@ -43,6 +44,7 @@ const MaxWebhookBody = 1 << 20
 func (d *Daemon) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /webhooks/stripe", d.stripeWebhook)
+	mux.HandleFunc("POST /webhooks/paypal", d.paypalWebhook)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "up"})
 	})

@@ -28,6 +28,13 @@
 //     json.Decoder.UseNumber so amounts stay exact. Peek reads only the
 //     envelope, for acknowledging. Both fail with ErrInvalidEvent.
 //
+// A Client (NewClient) reads and writes the REST API with the same OAuth2
+// token code as Online: Capture, Refund (idempotent by PayPal-Request-Id),
+// CreatePayout and Payout for vendor payments, and Transactions, Transaction
+// Search read in 31-day windows and every page of each. Its List method
+// serves flows' `paypal.transactions(start_date:, end_date:)` as the
+// runtime's engine.Lister; failures worth retrying are Transient.
+//
 // No PayPal SDK bounds the transmission time, and neither does Verify:
 // replays of a genuine delivery are caught by the store's event-id
 // deduplication, not here.

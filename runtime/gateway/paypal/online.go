@@ -57,9 +57,16 @@ type OnlineConfig struct {
 // re-serialises what Offline checks byte for byte. It is safe for
 // concurrent use.
 type Online struct {
+	*api
+	webhookID string
+}
+
+// api is PayPal's REST API as one set of client credentials sees it: the
+// base URL, the HTTP client and the OAuth2 token (client-credentials grant),
+// cached until shortly before it expires. Online and Client share it.
+type api struct {
 	base             string
 	clientID, secret string
-	webhookID        string
 	client           *http.Client
 	timeout          time.Duration
 	now              func() time.Time
@@ -69,34 +76,43 @@ type Online struct {
 	expires time.Time
 }
 
+// newAPI checks the base URL and the credentials; what says the error
+// names the caller ("paypal webhook", "paypal").
+func newAPI(what, baseURL, clientID, secret string, client *http.Client, timeout time.Duration, now func() time.Time) (*api, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" {
+		return nil, fmt.Errorf("%s: base URL %q is not an https URL", what, baseURL)
+	}
+	if clientID == "" || secret == "" {
+		return nil, fmt.Errorf("%s: no client id or secret configured", what)
+	}
+	a := &api{
+		base:     strings.TrimSuffix(baseURL, "/"),
+		clientID: clientID,
+		secret:   secret,
+		client:   client,
+		timeout:  positive(timeout, DefaultFetchTimeout),
+		now:      now,
+	}
+	if a.client == nil {
+		a.client = &http.Client{}
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	return a, nil
+}
+
 // NewOnline returns an Online verifier. It fails only on configuration.
 func NewOnline(cfg OnlineConfig) (*Online, error) {
-	u, err := url.Parse(cfg.BaseURL)
-	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" {
-		return nil, fmt.Errorf("paypal webhook: base URL %q is not an https URL", cfg.BaseURL)
-	}
-	if cfg.ClientID == "" || cfg.Secret == "" {
-		return nil, errors.New("paypal webhook: no client id or secret configured")
+	a, err := newAPI("paypal webhook", cfg.BaseURL, cfg.ClientID, cfg.Secret, cfg.Client, cfg.Timeout, cfg.Now)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.WebhookID == "" {
 		return nil, errors.New("paypal webhook: no webhook id configured")
 	}
-	o := &Online{
-		base:      strings.TrimSuffix(cfg.BaseURL, "/"),
-		clientID:  cfg.ClientID,
-		secret:    cfg.Secret,
-		webhookID: cfg.WebhookID,
-		client:    cfg.Client,
-		timeout:   positive(cfg.Timeout, DefaultFetchTimeout),
-		now:       cfg.Now,
-	}
-	if o.client == nil {
-		o.client = &http.Client{}
-	}
-	if o.now == nil {
-		o.now = time.Now
-	}
-	return o, nil
+	return &Online{api: a, webhookID: cfg.WebhookID}, nil
 }
 
 // verifyRequest is the API's verify_webhook_signature.
@@ -203,7 +219,7 @@ func (o *Online) call(ctx context.Context, req []byte, ans any) error {
 }
 
 // bearer returns a cached token that has not expired, or fetches one.
-func (o *Online) bearer(ctx context.Context) (string, error) {
+func (o *api) bearer(ctx context.Context) (string, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.token != "" && o.now().Before(o.expires) {
@@ -251,7 +267,7 @@ func tokenLife(s int64) time.Duration {
 }
 
 // forget drops token if it is still the cached one.
-func (o *Online) forget(token string) {
+func (o *api) forget(token string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.token == token {
@@ -259,16 +275,23 @@ func (o *Online) forget(token string) {
 	}
 }
 
-// post sends one API request and reads at most maxAPIResponse bytes of the
+// post sends one POST request; see send.
+func (o *api) post(ctx context.Context, path, contentType string, body io.Reader, auth func(*http.Request)) (int, []byte, error) {
+	return o.send(ctx, http.MethodPost, path, contentType, body, auth)
+}
+
+// send sends one API request and reads at most maxAPIResponse bytes of the
 // answer. Transport failures wrap ErrUnavailable.
-func (o *Online) post(ctx context.Context, path, contentType string, body io.Reader, auth func(*http.Request)) (int, []byte, error) {
+func (o *api) send(ctx context.Context, method, path, contentType string, body io.Reader, auth func(*http.Request)) (int, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.base+path, body)
+	req, err := http.NewRequestWithContext(ctx, method, o.base+path, body)
 	if err != nil {
-		return 0, nil, fmt.Errorf("paypal webhook: %v", err)
+		return 0, nil, fmt.Errorf("paypal: %v", err)
 	}
-	req.Header.Set("Content-Type", contentType)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
 	req.Header.Set("Accept", "application/json")
 	auth(req)
 	resp, err := o.client.Do(req)

@@ -1,0 +1,55 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/flowhq/flow/stdlib/jsonval"
+)
+
+// DecodeEvent reads a stored gateway event, as `flowc run` and `flowc test`
+// take them, and tells its gateway by its envelope: a PayPal webhook event
+// has an event_type ("PAYMENT.CAPTURE.COMPLETED") and a create_time
+// (RFC 3339); a Stripe event has a type ("charge.succeeded") and a created
+// time (Unix seconds). Source is the connector name the flows import
+// ("paypal", "stripe"), which is how Program.Flows finds the flows it
+// triggers. Received is the event's own time (zero when it has none). It
+// never panics on input; anything but a JSON object with a non-empty string
+// id and type is an error.
+func DecodeEvent(payload []byte) (*Event, error) {
+	body, err := jsonval.Parse(payload)
+	if err != nil {
+		return nil, errors.New("not a JSON object")
+	}
+	id := stringField(body, "id")
+	if typ := stringField(body, "event_type"); typ != "" {
+		if id == "" {
+			return nil, errors.New("not a PayPal event: no id")
+		}
+		var received time.Time
+		if t, err := time.Parse(time.RFC3339Nano, stringField(body, "create_time")); err == nil {
+			received = t.UTC()
+		}
+		return &Event{ID: id, Source: "paypal", Type: typ, Received: received, Body: body}, nil
+	}
+	typ := stringField(body, "type")
+	if id == "" || typ == "" {
+		return nil, errors.New("not a Stripe event (no id or type) nor a PayPal event (no event_type)")
+	}
+	var received time.Time
+	if c, ok := body.Get("created"); ok {
+		if n, ok := c.(json.Number); ok {
+			if secs, err := n.Int64(); err == nil {
+				received = time.Unix(secs, 0).UTC()
+			}
+		}
+	}
+	return &Event{ID: id, Source: "stripe", Type: typ, Received: received, Body: body}, nil
+}
+
+func stringField(o *jsonval.Object, key string) string {
+	v, _ := o.Get(key)
+	s, _ := v.(string)
+	return s
+}
