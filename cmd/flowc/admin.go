@@ -14,10 +14,11 @@ import (
 	"github.com/flowhq/flow/runtime/store"
 )
 
-// openStore opens flowd's store for an admin command. It must exist: an
-// admin command never creates an empty store by mistake.
+// openStore opens flowd's store for an admin command: a SQLite file, which
+// must exist (an admin command never creates an empty store by mistake),
+// or a PostgreSQL URL.
 func openStore(path string, stderr io.Writer, cmd string) (*store.Store, bool) {
-	if _, err := os.Stat(path); err != nil {
+	if _, err := os.Stat(path); err != nil && !store.IsURL(path) {
 		fmt.Fprintf(stderr, "flowc %s: no store at %s (flowd --store PATH; default ./flow.db)\n", cmd, path)
 		return nil, false
 	}
@@ -31,9 +32,10 @@ func openStore(path string, stderr io.Writer, cmd string) (*store.Store, bool) {
 
 const adminWhere = `
 
-Admin commands read flowd's store directly (--store, default ./flow.db), or
-talk to a running flowd through its admin API (--url, or $FLOWD_URL) with
-the admin token ($FLOWD_ADMIN_TOKEN or --token-file).`
+Admin commands read flowd's store directly (--store: a SQLite file, default
+./flow.db, or a postgres:// URL), or talk to a running flowd through its
+admin API (--url, or $FLOWD_URL) with the admin token ($FLOWD_ADMIN_TOKEN or
+--token-file).`
 
 func cmdDLQ(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("dlq", `Usage: flowc dlq list|show ID|replay ID|replay --all [--store PATH | --url URL] [--json]

@@ -24,6 +24,7 @@ Commands:
   dlq     list, show and replay dead letters
   review  list the events flows held for a person, approve or reject them
   recon   reconcile Stripe payouts: amount, balance transactions, difference, what was posted
+  migrate bring the schema of flowd's store (SQLite or PostgreSQL) up to date
   lsp     run the language server for editors (LSP over standard input and output)
 
 Run 'flowc <command> --help' for a command's flags.
@@ -62,6 +63,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdReview(args[1:], stdout, stderr)
 	case "lsp":
 		return cmdLSP(args[1:], stdout, stderr)
+	case "migrate":
+		return cmdMigrate(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -83,6 +83,9 @@ type scheduler struct {
 	// finished holds the events finished while a load was reading the
 	// store, so that a stale read does not run them again.
 	finished map[int64]bool
+	// lease is how long a claim on an event of a shared store lasts
+	// without renewal (0: defaultLease); see runShared.
+	lease time.Duration
 }
 
 func newScheduler(d *Daemon, workers int) *scheduler {
@@ -109,6 +112,10 @@ func (s *scheduler) requeued() {
 // run dispatches until ctx ends, then waits for running jobs to finish
 // (their own context, work, ends grace after ctx).
 func (s *scheduler) run(ctx, work context.Context) {
+	if leases := s.d.store.Leases(); leases != nil { // replicas share the store
+		s.runShared(ctx, work, leases)
+		return
+	}
 	jobs := make(chan *lane)
 	var wg sync.WaitGroup
 	for range s.workers {

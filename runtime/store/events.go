@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,7 +81,7 @@ const insertEventSQL = `INSERT INTO events (id, source, type, received_at, paylo
 
 // Accept stores an acknowledged event once: it returns true when the event
 // was already stored (a redelivery), and only once the row is durable.
-func (s *Store) Accept(ctx context.Context, source, gatewayID, typ string, payload []byte, received time.Time) (dup bool, err error) {
+func (s *sqliteStore) Accept(ctx context.Context, source, gatewayID, typ string, payload []byte, received time.Time) (dup bool, err error) {
 	id := source + ":" + gatewayID
 	if payload == nil {
 		payload = []byte{}
@@ -99,7 +101,7 @@ func (s *Store) Accept(ctx context.Context, source, gatewayID, typ string, paylo
 // OpenEvents returns up to limit events with work left and seq > after,
 // oldest first, without their payloads (see Payload): a scheduler that
 // already holds most of them need not read them again.
-func (s *Store) OpenEvents(ctx context.Context, after int64, limit int) ([]*Event, error) {
+func (s *sqliteStore) OpenEvents(ctx context.Context, after int64, limit int) ([]*Event, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+strings.Replace(eventColumns, "payload", "x''", 1)+` FROM events
 		WHERE status IN ('received', 'running', 'retry', 'waiting') AND seq > ? ORDER BY seq LIMIT ?`, after, limit)
 	if err != nil {
@@ -125,7 +127,7 @@ func listEvents(rows *sql.Rows) ([]*Event, error) {
 
 // EachPayload calls fn with the payload of each event received since from
 // (all when from is zero), in the order they arrived, for replays.
-func (s *Store) EachPayload(ctx context.Context, from time.Time, fn func(seq int64, payload []byte) error) error {
+func (s *sqliteStore) EachPayload(ctx context.Context, from time.Time, fn func(seq int64, payload []byte) error) error {
 	var since int64
 	if !from.IsZero() {
 		since = nanos(from)
@@ -150,7 +152,7 @@ func (s *Store) EachPayload(ctx context.Context, from time.Time, fn func(seq int
 
 // PutList records the items a run of event seq read from a gateway list
 // (the latest read wins).
-func (s *Store) PutList(ctx context.Context, seq int64, name, args string, items []byte) error {
+func (s *sqliteStore) PutList(ctx context.Context, seq int64, name, args string, items []byte) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO lists (seq, name, args, items) VALUES (?, ?, ?, ?)
 			ON CONFLICT (seq, name, args) DO UPDATE SET items = excluded.items`, seq, name, args, items)
@@ -159,7 +161,7 @@ func (s *Store) PutList(ctx context.Context, seq int64, name, args string, items
 }
 
 // List returns the items event seq's run read from a gateway list.
-func (s *Store) List(ctx context.Context, seq int64, name, args string) ([]byte, bool, error) {
+func (s *sqliteStore) List(ctx context.Context, seq int64, name, args string) ([]byte, bool, error) {
 	var items []byte
 	err := s.db.QueryRowContext(ctx, `SELECT items FROM lists WHERE seq = ? AND name = ? AND args = ?`, seq, name, args).Scan(&items)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -169,7 +171,7 @@ func (s *Store) List(ctx context.Context, seq int64, name, args string) ([]byte,
 }
 
 // Lists returns every list event seq's runs recorded: "name args" -> items.
-func (s *Store) Lists(ctx context.Context, seq int64) (map[string][]byte, error) {
+func (s *sqliteStore) Lists(ctx context.Context, seq int64) (map[string][]byte, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT name, args, items FROM lists WHERE seq = ? ORDER BY name, args`, seq)
 	if err != nil {
 		return nil, err
@@ -188,7 +190,7 @@ func (s *Store) Lists(ctx context.Context, seq int64) (map[string][]byte, error)
 }
 
 // Payload returns an event's raw payload.
-func (s *Store) Payload(ctx context.Context, seq int64) ([]byte, error) {
+func (s *sqliteStore) Payload(ctx context.Context, seq int64) ([]byte, error) {
 	var p []byte
 	err := s.db.QueryRowContext(ctx, `SELECT payload FROM events WHERE seq = ?`, seq).Scan(&p)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -202,7 +204,7 @@ var ErrNotFound = errors.New("not found")
 
 // Event returns the event with the given seq, or id ("evt_..." or
 // "<source>:evt_...").
-func (s *Store) Event(ctx context.Context, ref string) (*Event, error) {
+func (s *sqliteStore) Event(ctx context.Context, ref string) (*Event, error) {
 	var row *sql.Row
 	var seq int64
 	if _, err := fmt.Sscanf(ref, "%d", &seq); err == nil && fmt.Sprint(seq) == ref {
@@ -210,7 +212,7 @@ func (s *Store) Event(ctx context.Context, ref string) (*Event, error) {
 	} else if strings.Contains(ref, ":") {
 		row = s.db.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id = ?`, ref)
 	} else {
-		row = s.db.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id LIKE ? ORDER BY seq LIMIT 1`, "%:"+ref)
+		row = s.db.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id LIKE ? ESCAPE '\' ORDER BY seq LIMIT 1`, "%:"+likeEscape(ref))
 	}
 	e, err := scanEvent(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -227,7 +229,7 @@ type Filter struct {
 }
 
 // Events lists events, newest first.
-func (s *Store) Events(ctx context.Context, f Filter) ([]*Event, error) {
+func (s *sqliteStore) Events(ctx context.Context, f Filter) ([]*Event, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
@@ -251,7 +253,7 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]*Event, error) {
 }
 
 // Counts returns how many events are in each status.
-func (s *Store) Counts(ctx context.Context) (map[Status]int, error) {
+func (s *sqliteStore) Counts(ctx context.Context) (map[Status]int, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT status, count(*) FROM events GROUP BY status`)
 	if err != nil {
 		return nil, err
@@ -273,7 +275,7 @@ func (s *Store) Counts(ctx context.Context) (map[Status]int, error) {
 // returns the attempt's number. It is durable before any ERP request of the
 // attempt is sent, so that after a crash the next attempt knows to settle
 // writes that may have landed.
-func (s *Store) Start(ctx context.Context, seq int64, planVersion string, now time.Time) (attempt int, err error) {
+func (s *sqliteStore) Start(ctx context.Context, seq int64, planVersion string, now time.Time) (attempt int, err error) {
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRow(`UPDATE events SET status = 'running', attempts = attempts + 1, plan_version = ?, updated_at = ?
 			WHERE seq = ? RETURNING attempts`, planVersion, nanos(now), seq).Scan(&attempt)
@@ -303,7 +305,7 @@ type Outcome struct {
 }
 
 // Finish records the end of an attempt and its trail, in one transaction.
-func (s *Store) Finish(ctx context.Context, seq int64, attempt int, planVersion string, o Outcome, now time.Time) error {
+func (s *sqliteStore) Finish(ctx context.Context, seq int64, attempt int, planVersion string, o Outcome, now time.Time) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		var next int64
 		if !o.NextAt.IsZero() {
@@ -331,7 +333,7 @@ func (s *Store) Finish(ctx context.Context, seq int64, attempt int, planVersion 
 }
 
 // Trail returns what happened to an event, attempt by attempt.
-func (s *Store) Trail(ctx context.Context, seq int64) ([]Step, error) {
+func (s *sqliteStore) Trail(ctx context.Context, seq int64) ([]Step, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT at, attempt, plan_version, flow, step, kind, detail FROM trail WHERE seq = ? ORDER BY rowid`, seq)
 	if err != nil {
 		return nil, err
@@ -352,7 +354,7 @@ func (s *Store) Trail(ctx context.Context, seq int64) ([]Step, error) {
 
 // Requeue makes dead letters run again on the current plan: one event by
 // seq, or every dead letter when seq is 0. It returns the seqs requeued.
-func (s *Store) Requeue(ctx context.Context, seq int64, now time.Time) ([]int64, error) {
+func (s *sqliteStore) Requeue(ctx context.Context, seq int64, now time.Time) ([]int64, error) {
 	var out []int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		out = out[:0] // the function may run twice (see commit)
@@ -382,7 +384,7 @@ func (s *Store) Requeue(ctx context.Context, seq int64, now time.Time) ([]int64,
 }
 
 // Get returns the record an idempotency key produced (the engine's ledger).
-func (s *Store) Get(ctx context.Context, key string) (erp.Record, bool, error) {
+func (s *sqliteStore) Get(ctx context.Context, key string) (erp.Record, bool, error) {
 	var data string
 	err := s.db.QueryRowContext(ctx, `SELECT record FROM effects WHERE key = ?`, key).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -399,7 +401,7 @@ const putEffectSQL = `INSERT INTO effects (key, entity, record, created_at) VALU
 
 // Put records that key produced rec; durable when it returns. A second Put
 // of the same key keeps the first record.
-func (s *Store) Put(ctx context.Context, key, entity string, rec erp.Record) error {
+func (s *sqliteStore) Put(ctx context.Context, key, entity string, rec erp.Record) error {
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("store: record of %s: %w", key, err)
@@ -411,7 +413,7 @@ func (s *Store) Put(ctx context.Context, key, entity string, rec erp.Record) err
 }
 
 // Effects counts the ledger's keys.
-func (s *Store) Effects(ctx context.Context) (int, error) {
+func (s *sqliteStore) Effects(ctx context.Context) (int, error) {
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM effects`).Scan(&n)
 	return n, err
@@ -440,18 +442,12 @@ type Bucket struct {
 // Activity counts events in intervals of step from since to now, oldest
 // first, for throughput and error charts. An event counts where it arrived
 // and where its latest attempt ended.
-func (s *Store) Activity(ctx context.Context, since, now time.Time, step time.Duration) ([]Bucket, error) {
-	if step <= 0 || !now.After(since) {
-		return nil, fmt.Errorf("store: activity needs a positive step and since before now")
+func (s *sqliteStore) Activity(ctx context.Context, since, now time.Time, step time.Duration) ([]Bucket, error) {
+	out, err := newBuckets(since, now, step)
+	if err != nil {
+		return nil, err
 	}
-	n := int((now.Sub(since) + step - 1) / step)
-	if n > 10_000 {
-		return nil, fmt.Errorf("store: activity over %d intervals; use a longer step", n)
-	}
-	out := make([]Bucket, n)
-	for i := range out {
-		out[i].Start = since.Add(time.Duration(i) * step)
-	}
+	n := len(out)
 	from, width := nanos(since), int64(step)
 	count := func(query string, add func(b *Bucket, status string, n int)) error {
 		rows, err := s.db.QueryContext(ctx, query, from, width, from)
@@ -477,25 +473,49 @@ func (s *Store) Activity(ctx context.Context, since, now time.Time, step time.Du
 		return nil, err
 	}
 	if err := count(`SELECT (updated_at - ?) / ?, status, count(*) FROM events WHERE updated_at >= ? AND status IN ('done', 'dead', 'retry') GROUP BY 1, 2`,
-		func(b *Bucket, status string, c int) {
-			switch Status(status) {
-			case Done:
-				b.Done += c
-			case Dead:
-				b.Dead += c
-			case Retry:
-				b.Retry += c
-			}
-		}); err != nil {
+		addOutcome); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
+// newBuckets makes the intervals of step from since to now.
+func newBuckets(since, now time.Time, step time.Duration) ([]Bucket, error) {
+	if step <= 0 || !now.After(since) {
+		return nil, fmt.Errorf("store: activity needs a positive step and since before now")
+	}
+	n := int((now.Sub(since) + step - 1) / step)
+	if n > 10_000 {
+		return nil, fmt.Errorf("store: activity over %d intervals; use a longer step", n)
+	}
+	out := make([]Bucket, n)
+	for i := range out {
+		out[i].Start = since.Add(time.Duration(i) * step)
+	}
+	return out, nil
+}
+
+// addOutcome counts c events that ended an attempt in status in b.
+func addOutcome(b *Bucket, status string, c int) {
+	switch Status(status) {
+	case Done:
+		b.Done += c
+	case Dead:
+		b.Dead += c
+	case Retry:
+		b.Retry += c
+	}
+}
+
+// sortEvents orders events oldest first.
+func sortEvents(evs []*Event) {
+	slices.SortFunc(evs, func(a, b *Event) int { return cmp.Compare(a.Seq, b.Seq) })
+}
+
 // Decide ends an event's review: approved, it runs again (past its review
 // steps, on the current plan); rejected, it ends skipped with the note. It
 // fails with ErrNotFound when the event is not in review.
-func (s *Store) Decide(ctx context.Context, seq int64, approve bool, note string, now time.Time) error {
+func (s *sqliteStore) Decide(ctx context.Context, seq int64, approve bool, note string, now time.Time) error {
 	q := `UPDATE events SET status = 'skipped', error = ?, updated_at = ? WHERE seq = ? AND status = 'review'`
 	args := []any{"rejected in review: " + note, nanos(now), seq}
 	if approve {
@@ -530,7 +550,7 @@ type Charge struct {
 // of the same customer in the same currency created before it, newest
 // first, and those created within window after it (a duplicate that ran
 // first). The record and the read are one transaction.
-func (s *Store) ChargeHistory(ctx context.Context, c Charge, limit int, window time.Duration) (before, near []Charge, err error) {
+func (s *sqliteStore) ChargeHistory(ctx context.Context, c Charge, limit int, window time.Duration) (before, near []Charge, err error) {
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		before, near = before[:0], near[:0]
 		if _, err := tx.Exec(`INSERT INTO charges (event, customer, currency, amount, created) VALUES (?, ?, ?, ?, ?) ON CONFLICT (event) DO NOTHING`,

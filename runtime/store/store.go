@@ -1,264 +1,190 @@
-// Package store is flowd's durable state in SQLite (pure Go, WAL,
-// synchronous=FULL): the inbox of acknowledged events, their attempts and
-// step trail, the idempotency ledger (key -> ERP record) and the dead
-// letters.
+// Package store is flowd's durable state: the inbox of acknowledged events,
+// their attempts and step trail (with the plan version each attempt ran
+// on), the idempotency ledger (key -> ERP record), the dead letters, the
+// gateway lists runs read, the events held for review and the charges
+// flows saw.
 //
-// Every write goes through one writer goroutine that commits whatever is
-// queued in a single transaction (group commit): one fsync covers many
-// webhooks, so durability does not cost throughput. A call returns only
-// once its transaction is committed.
+// Two databases can hold it, behind one interface (Backend):
+//
+//   - SQLite, a file path: one flowd owns it (pure Go, WAL,
+//     synchronous=FULL, group commit through one writer goroutine).
+//   - PostgreSQL, a postgres:// URL: several flowd replicas share it. They
+//     divide the events with row leases (Leases): a replica claims the
+//     events it runs, the oldest open event of an ordering key only, so
+//     one key runs on one replica at a time, oldest first; a replica that
+//     dies leaves leases that run out, and the others take its events
+//     over. Uniqueness (an event id, an idempotency key) is the database's
+//     unique keys.
+//
+// Every call that writes returns only once its transaction is committed.
+// Migrations are versioned and applied when a store is opened.
 package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"fmt"
 	"net/url"
-	"runtime"
-	"sync"
+	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+	"github.com/flowhq/flow/runtime/erp"
 )
 
-// Store is an open database. It is safe for concurrent use.
+// Backend is what a database holding the store does. Both
+// implementations pass the same test suite.
+type Backend interface {
+	// Accept stores an acknowledged event once: it returns true when the
+	// event was already stored (a redelivery), and only once the row is
+	// durable.
+	Accept(ctx context.Context, source, gatewayID, typ string, payload []byte, received time.Time) (dup bool, err error)
+	// OpenEvents returns up to limit events with work left and seq >
+	// after, oldest first, without their payloads.
+	OpenEvents(ctx context.Context, after int64, limit int) ([]*Event, error)
+	// EachPayload calls fn with the payload of each event received since
+	// from (all when from is zero), in the order they arrived.
+	EachPayload(ctx context.Context, from time.Time, fn func(seq int64, payload []byte) error) error
+	// PutList records the items a run of event seq read from a gateway
+	// list (the latest read wins); List and Lists read them back.
+	PutList(ctx context.Context, seq int64, name, args string, items []byte) error
+	List(ctx context.Context, seq int64, name, args string) ([]byte, bool, error)
+	Lists(ctx context.Context, seq int64) (map[string][]byte, error)
+	// Payload returns an event's raw payload.
+	Payload(ctx context.Context, seq int64) ([]byte, error)
+	// Event returns the event with the given seq, or id ("evt_..." or
+	// "<source>:evt_...").
+	Event(ctx context.Context, ref string) (*Event, error)
+	// Events lists events, newest first.
+	Events(ctx context.Context, f Filter) ([]*Event, error)
+	// Counts returns how many events are in each status.
+	Counts(ctx context.Context) (map[Status]int, error)
+	// Start records that an attempt of the event begins on the plan
+	// version and returns the attempt's number; durable before any ERP
+	// request of the attempt is sent.
+	Start(ctx context.Context, seq int64, planVersion string, now time.Time) (attempt int, err error)
+	// Finish records the end of an attempt and its trail, in one
+	// transaction.
+	Finish(ctx context.Context, seq int64, attempt int, planVersion string, o Outcome, now time.Time) error
+	// Trail returns what happened to an event, attempt by attempt.
+	Trail(ctx context.Context, seq int64) ([]Step, error)
+	// Requeue makes dead letters run again: one by seq, or all when seq
+	// is 0. It returns the seqs requeued.
+	Requeue(ctx context.Context, seq int64, now time.Time) ([]int64, error)
+	// Decide ends an event's review (ErrNotFound when it is not in
+	// review).
+	Decide(ctx context.Context, seq int64, approve bool, note string, now time.Time) error
+	// Get and Put are the idempotency ledger: Put records that key
+	// produced rec, durably; a second Put of the key keeps the first.
+	Get(ctx context.Context, key string) (erp.Record, bool, error)
+	Put(ctx context.Context, key, entity string, rec erp.Record) error
+	// Effects counts the ledger's keys.
+	Effects(ctx context.Context) (int, error)
+	// Activity counts events in intervals of step from since to now.
+	Activity(ctx context.Context, since, now time.Time, step time.Duration) ([]Bucket, error)
+	// ChargeHistory records c (once per event) and returns its
+	// customer's charges before it and within window after it.
+	ChargeHistory(ctx context.Context, c Charge, limit int, window time.Duration) (before, near []Charge, err error)
+	// Close waits for queued writes and closes the database; later calls
+	// fail with ErrClosed.
+	Close() error
+}
+
+// Leases is how flowd replicas sharing a store divide its events. A
+// replica claims due events with a lease, extends the leases of the events
+// it is running, and releases them when their attempt ends (Finish
+// releases too). An expired lease is free: another replica's claim takes
+// the event over, and its next attempt settles the writes the dead one
+// may have made. Start and Finish refuse (ErrLeaseLost) an event another
+// replica holds.
+type Leases interface {
+	// Owner names this replica in the leases it takes.
+	Owner() string
+	// Claim leases up to limit due open events, with their payloads,
+	// oldest first: of each ordering key only the oldest open event, and
+	// only when no other replica holds it. orderKey gives the ordering
+	// key of an event the store has not keyed yet (it sees the event's
+	// seq, id, source, type, received time and payload); it never returns
+	// "" (an event of its own says "event:SEQ").
+	Claim(ctx context.Context, limit int, lease time.Duration, orderKey func(*Event) string) ([]*Event, error)
+	// Extend renews the leases this replica holds on seqs and returns
+	// those of seqs another replica holds now: their runs here must stop.
+	Extend(ctx context.Context, seqs []int64, lease time.Duration) (lost []int64, err error)
+	// Release gives up this replica's lease on seq (a no-op when it holds
+	// none); an event still open runs no sooner than notBefore.
+	Release(ctx context.Context, seq int64, notBefore time.Time) error
+}
+
+// Store is an open store. It is safe for concurrent use.
 type Store struct {
-	db  *sql.DB // readers
-	wdb *sql.DB // the one writer connection
-	// Statements the hot paths run, prepared once on the writer.
-	insertEvent, putEffect *sql.Stmt
-	ops                    chan *op
-	wg                     sync.WaitGroup
-	close                  sync.Once
-	mu                     sync.RWMutex // held for reading while ops are sent; Close takes it
-	done                   bool
+	Backend
 }
 
 // ErrClosed is returned by calls made after Close.
 var ErrClosed = errors.New("store: closed")
 
-type op struct {
-	fn   func(tx *sql.Tx) error
-	done chan error
-}
+// ErrLeaseLost is returned by Start and Finish for an event another
+// replica holds the lease of.
+var ErrLeaseLost = errors.New("store: another replica holds the event's lease")
 
-// maxBatch bounds the operations one transaction commits.
-const maxBatch = 512
-
-// Open opens (creating if needed) the database at path and brings its
-// schema up to date.
-func Open(path string) (*Store, error) {
-	q := url.Values{}
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "foreign_keys(ON)")
-	dsn := "file:" + path + "?" + q.Encode()
-	wdb, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+// Open opens the store at dsn, creating it if needed, and brings its
+// schema up to date: a postgres:// (or postgresql://) URL is a PostgreSQL
+// database that replicas may share; anything else is a SQLite file path.
+func Open(dsn string) (*Store, error) {
+	if IsURL(dsn) {
+		b, err := openPostgres(context.Background(), dsn)
+		if err != nil {
+			return nil, err
+		}
+		return &Store{Backend: b}, nil
 	}
-	wdb.SetMaxOpenConns(1)
-	if err := migrate(wdb); err != nil {
-		wdb.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	db, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	b, err := openSQLite(dsn)
 	if err != nil {
-		wdb.Close()
 		return nil, err
 	}
-	db.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
-	s := &Store{db: db, wdb: wdb, ops: make(chan *op, 4*maxBatch)}
-	if s.insertEvent, err = wdb.Prepare(insertEventSQL); err == nil {
-		s.putEffect, err = wdb.Prepare(putEffectSQL)
+	return &Store{Backend: b}, nil
+}
+
+// IsURL reports whether dsn names a PostgreSQL database rather than a
+// SQLite file.
+func IsURL(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Redact returns dsn fit for logs: a URL's password is masked.
+func Redact(dsn string) string {
+	if !IsURL(dsn) {
+		return dsn
 	}
+	u, err := url.Parse(dsn)
 	if err != nil {
-		db.Close()
-		wdb.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return "postgres://(unparsable URL)"
 	}
-	s.wg.Add(1)
-	go s.writer()
-	return s, nil
+	return u.Redacted()
 }
 
-// Close waits for queued writes to commit and closes the database.
-func (s *Store) Close() error {
-	var err error
-	s.close.Do(func() {
-		s.mu.Lock()
-		s.done = true
-		close(s.ops)
-		s.mu.Unlock()
-		s.wg.Wait()
-		err = errors.Join(s.wdb.Close(), s.db.Close())
-	})
-	return err
+// Leases returns the store's leases when replicas may share it
+// (PostgreSQL), or nil when one process owns it (SQLite).
+func (s *Store) Leases() Leases {
+	l, _ := s.Backend.(Leases)
+	return l
 }
 
-// write runs fn in the next group commit and waits for it to be durable.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	o := &op{fn: fn, done: make(chan error, 1)}
-	s.mu.RLock()
-	if s.done {
-		s.mu.RUnlock()
-		return ErrClosed
+// Migrate brings the schema of the store at dsn up to date and reports
+// its version before and after.
+func Migrate(ctx context.Context, dsn string) (from, to int, err error) {
+	if IsURL(dsn) {
+		return migratePostgres(ctx, dsn)
 	}
-	select {
-	case s.ops <- o:
-	case <-ctx.Done():
-		s.mu.RUnlock()
-		return ctx.Err()
-	}
-	s.mu.RUnlock()
-	// Once queued, the operation commits or fails whatever the caller's
-	// context does; wait for the answer so the caller never guesses.
-	return <-o.done
+	return migrateSQLiteFile(dsn)
 }
 
-func (s *Store) writer() {
-	defer s.wg.Done()
-	batch := make([]*op, 0, maxBatch)
-	for o := range s.ops {
-		batch = append(batch[:0], o)
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case o, ok := <-s.ops:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, o)
-			default:
-				break fill
-			}
-		}
-		s.commit(batch)
+// SchemaVersion is the number of migrations this build knows, for dsn's
+// kind of database.
+func SchemaVersion(dsn string) int {
+	if IsURL(dsn) {
+		return len(pgMigrations)
 	}
+	return len(migrations)
 }
-
-// commit runs a batch in one transaction. Operations do not fail in normal
-// running; when one does, the batch is rolled back and each operation runs
-// in a transaction of its own, so one failure fails only its caller.
-func (s *Store) commit(batch []*op) {
-	if err := s.run(batch); err == nil || len(batch) == 1 {
-		for _, o := range batch {
-			o.done <- err
-		}
-		return
-	}
-	for _, o := range batch {
-		o.done <- s.run([]*op{o})
-	}
-}
-
-// run runs ops in one transaction.
-func (s *Store) run(ops []*op) error {
-	tx, err := s.wdb.Begin()
-	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
-	}
-	for _, o := range ops {
-		if err := o.fn(tx); err != nil {
-			tx.Rollback()
-			return err
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
-	}
-	return nil
-}
-
-func migrate(db *sql.DB) error {
-	var version int
-	if err := db.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
-		return err
-	}
-	for i := version; i < len(migrations); i++ {
-		tx, err := db.Begin()
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(migrations[i]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-		if _, err := tx.Exec(fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// migrations are applied in order; each is applied once (PRAGMA
-// user_version counts them). Never edit one that shipped: add another.
-var migrations = []string{`
-CREATE TABLE events (
-	seq          INTEGER PRIMARY KEY AUTOINCREMENT,
-	id           TEXT    NOT NULL UNIQUE, -- "<source>:<gateway event id>"
-	source       TEXT    NOT NULL,
-	type         TEXT    NOT NULL,
-	received_at  INTEGER NOT NULL,        -- unix nanoseconds
-	payload      BLOB    NOT NULL,
-	status       TEXT    NOT NULL,        -- see Status
-	attempts     INTEGER NOT NULL DEFAULT 0,
-	next_at      INTEGER NOT NULL DEFAULT 0,
-	plan_version TEXT    NOT NULL DEFAULT '',
-	flow         TEXT    NOT NULL DEFAULT '',
-	step         INTEGER NOT NULL DEFAULT 0,
-	error        TEXT    NOT NULL DEFAULT '',
-	updated_at   INTEGER NOT NULL
-);
-CREATE INDEX events_open ON events (status, seq) WHERE status IN ('received', 'running', 'retry', 'waiting');
-CREATE TABLE trail (
-	seq          INTEGER NOT NULL REFERENCES events (seq),
-	at           INTEGER NOT NULL,
-	attempt      INTEGER NOT NULL,
-	plan_version TEXT    NOT NULL,
-	flow         TEXT    NOT NULL,
-	step         INTEGER NOT NULL,
-	kind         TEXT    NOT NULL,
-	detail       TEXT    NOT NULL
-);
-CREATE INDEX trail_seq ON trail (seq);
-CREATE TABLE effects (
-	key        TEXT    PRIMARY KEY,       -- the flow's idempotency key
-	entity     TEXT    NOT NULL,
-	record     TEXT    NOT NULL,          -- JSON of the record the ERP returned
-	created_at INTEGER NOT NULL
-);
-`, `
--- What a run read from a gateway list (a payout's balance transactions),
--- so that a replay runs ledgers on the same items.
-CREATE TABLE lists (
-	seq   INTEGER NOT NULL REFERENCES events (seq),
-	name  TEXT    NOT NULL,
-	args  TEXT    NOT NULL, -- JSON of the list's arguments
-	items BLOB    NOT NULL, -- JSON array of the items
-	PRIMARY KEY (seq, name, args)
-);
-`, `
--- An event a flow held for review runs past its review steps once a
--- person approved it.
-ALTER TABLE events ADD COLUMN approved INTEGER NOT NULL DEFAULT 0;
--- The charges flows have seen, for the signals that compare a charge with
--- its customer's history.
-CREATE TABLE charges (
-	event    TEXT    PRIMARY KEY, -- "<source>:<gateway event id>"
-	customer TEXT    NOT NULL,
-	currency TEXT    NOT NULL,
-	amount   INTEGER NOT NULL,    -- minor units
-	created  INTEGER NOT NULL     -- unix nanoseconds, the gateway's time
-);
-CREATE INDEX charges_customer ON charges (customer, currency, created);
-`}
 
 func nanos(t time.Time) int64 { return t.UnixNano() }
 

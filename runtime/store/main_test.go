@@ -1,0 +1,9 @@
+package store
+
+import (
+	"testing"
+
+	"github.com/flowhq/flow/runtime/store/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
