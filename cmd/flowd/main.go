@@ -29,6 +29,7 @@ import (
 	"github.com/flowhq/flow/runtime/erp"
 	"github.com/flowhq/flow/runtime/erp/d365fo"
 	"github.com/flowhq/flow/runtime/erp/sandbox"
+	"github.com/flowhq/flow/runtime/gateway/paypal"
 	"github.com/flowhq/flow/runtime/gateway/stripe"
 	"github.com/flowhq/flow/runtime/store"
 )
@@ -41,7 +42,8 @@ Usage:
 
 Flags:
   --flows DIR           the flow package to run (default "flows"; with --demo, flows/stripe_d365)
-  --store PATH          the SQLite store: inbox, ledger, dead letters (default "./flow.db")
+  --store PATH|URL      the store: inbox, ledger, dead letters; a SQLite file (default "./flow.db"),
+                        or a postgres:// URL that several flowd replicas share (schema migrated at start)
   --listen ADDR         HTTP address for webhooks, health, metrics and admin (default "127.0.0.1:8787")
   --erp NAME            sandbox (an embedded F&O stand-in) or d365fo (default "sandbox")
   --erp-url URL         the F&O environment URL, e.g. https://contoso.operations.dynamics.com (--erp d365fo)
@@ -65,6 +67,13 @@ Secrets (never taken from the command line, never logged):
   STRIPE_WEBHOOK_SECRET    the webhook endpoint secret when the flows name none
   STRIPE_API_KEY           the Stripe API key (for API reads such as a payout's balance transactions)
   STRIPE_API_BASE          the Stripe API's base URL when it is not Stripe's own (a stripe-mock, a proxy)
+  PAYPAL_WEBHOOK_ID        turns on POST /webhooks/paypal: the webhook's id in PayPal's developer
+                           dashboard; deliveries are verified offline against PayPal's certificate
+  PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET   the REST app, for API reads (Transaction Search for
+                           ledgers over paypal.transactions); with PAYPAL_VERIFY=online, webhooks are
+                           verified by PayPal's verify-webhook-signature API instead
+  PAYPAL_API_BASE          PayPal's API (default https://api-m.paypal.com; the sandbox is
+                           https://api-m.sandbox.paypal.com)
   D365_TENANT, D365_CLIENT_ID, D365_CLIENT_SECRET   the Entra ID app for --erp d365fo
   FLOWD_ADMIN_TOKEN        the token the admin API and the console require (a bearer token, or signing
                            in to the console); when unset, flowd makes one and writes it to
@@ -74,7 +83,7 @@ Secrets (never taken from the command line, never logged):
                            (at most 5 alerts of a kind per 10 minutes)
   Each can instead name a file in NAME_FILE (e.g. STRIPE_WEBHOOK_SECRET_FILE=/run/secrets/whsec).
 
-Routes: POST /webhooks/stripe, GET /healthz, /readyz, /metrics; the console at /console/;
+Routes: POST /webhooks/stripe, /webhooks/paypal, GET /healthz, /readyz, /metrics; the console at /console/;
 the admin API: GET /admin/events[/ID], /admin/dlq, /admin/payouts, /admin/plan, /admin/stats,
 POST /admin/dlq/ID/replay, /admin/dlq/replay.
 `
@@ -188,6 +197,9 @@ func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 	}
 	defer st.Close()
 	tokenFile := ""
+	if secrets.adminToken == "" && store.IsURL(o.store) {
+		return errors.New("a shared store (--store postgres://...) needs FLOWD_ADMIN_TOKEN, the same on every replica")
+	}
 	if secrets.adminToken == "" {
 		if secrets.adminToken, tokenFile, err = makeAdminToken(o.store); err != nil {
 			return err
@@ -210,6 +222,9 @@ func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 	if secrets.alertWebhook != "" {
 		cfg.Notifier = &daemon.WebhookNotifier{URL: secrets.alertWebhook}
 	}
+	if err := configurePayPal(&cfg, secrets); err != nil {
+		return err
+	}
 	if o.lookupTTL > 0 {
 		cfg.Lookups = engine.NewLookupCache(o.lookupTTL, 100_000)
 	}
@@ -224,6 +239,9 @@ func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 	case "sandbox":
 		if o.sandboxDB == "" {
 			o.sandboxDB = strings.TrimSuffix(o.store, filepath.Ext(o.store)) + "-sandbox.db"
+			if store.IsURL(o.store) {
+				o.sandboxDB = "flow-sandbox.db"
+			}
 		}
 		sb, err = sandbox.New(sandbox.Config{Path: o.sandboxDB, Tenant: "sandbox", ClientID: "flowd", ClientSecret: "sandbox", Logger: log.With("component", "sandbox")})
 		if err != nil {
@@ -278,7 +296,7 @@ func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 	if err != nil {
 		return err
 	}
-	log.Info("flowd listening", "addr", ln.Addr().String(), "plan", d.Version(), "store", o.store, "erp", o.erp)
+	log.Info("flowd listening", "addr", ln.Addr().String(), "plan", d.Version(), "store", store.Redact(o.store), "erp", o.erp)
 	errc := make(chan error, 1)
 	go func() { errc <- d.Serve(ctx, ln) }()
 	if o.demo {
@@ -291,6 +309,37 @@ func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 			ln.Addr(), ln.Addr(), cmp.Or(tokenFile, "FLOWD_ADMIN_TOKEN"), o.store, o.store)
 	}
 	return <-errc
+}
+
+// configurePayPal turns on PayPal webhooks and API reads from the secrets.
+func configurePayPal(cfg *daemon.Config, s secretValues) error {
+	if s.paypalClientID != "" && s.paypalSecret != "" {
+		client, err := paypal.NewClient(paypal.ClientConfig{BaseURL: s.paypalAPI, ClientID: s.paypalClientID, Secret: s.paypalSecret})
+		if err != nil {
+			return fmt.Errorf("PayPal client: %w", err)
+		}
+		cfg.Lists["paypal"] = client
+	}
+	if s.paypalWebhookID == "" {
+		return nil
+	}
+	switch s.paypalVerify {
+	case "", "offline":
+		v, err := paypal.NewOffline(paypal.OfflineConfig{WebhookID: s.paypalWebhookID})
+		if err != nil {
+			return fmt.Errorf("PayPal webhooks: %w", err)
+		}
+		cfg.PayPal = v
+	case "online":
+		v, err := paypal.NewOnline(paypal.OnlineConfig{BaseURL: s.paypalAPI, ClientID: s.paypalClientID, Secret: s.paypalSecret, WebhookID: s.paypalWebhookID})
+		if err != nil {
+			return fmt.Errorf("PayPal webhooks (online): %w", err)
+		}
+		cfg.PayPal = v
+	default:
+		return fmt.Errorf("PAYPAL_VERIFY=%q: want offline or online", s.paypalVerify)
+	}
+	return nil
 }
 
 // makeAdminToken makes a random admin token and writes it, readable by the
@@ -389,12 +438,14 @@ func envOrFile(name string) (string, error) {
 }
 
 type secretValues struct {
-	demo                                 bool
-	stripeWebhook                        []string
-	stripeAPIKey                         string
-	d365Tenant, d365ClientID, d365Secret string
-	adminToken                           string
-	alertWebhook                         string
+	demo                                  bool
+	stripeWebhook                         []string
+	stripeAPIKey                          string
+	d365Tenant, d365ClientID, d365Secret  string
+	adminToken                            string
+	alertWebhook                          string
+	paypalWebhookID, paypalClientID       string
+	paypalSecret, paypalVerify, paypalAPI string
 }
 
 // readSecrets reads secrets from the environment, or from the files their
@@ -416,6 +467,8 @@ func readSecrets(demo bool) (secretValues, error) {
 	s.d365Tenant, s.d365ClientID, s.d365Secret = get("D365_TENANT"), get("D365_CLIENT_ID"), get("D365_CLIENT_SECRET")
 	s.adminToken = get("FLOWD_ADMIN_TOKEN")
 	s.alertWebhook = get("FLOWD_ALERT_WEBHOOK")
+	s.paypalWebhookID, s.paypalClientID, s.paypalSecret = get("PAYPAL_WEBHOOK_ID"), get("PAYPAL_CLIENT_ID"), get("PAYPAL_CLIENT_SECRET")
+	s.paypalVerify, s.paypalAPI = os.Getenv("PAYPAL_VERIFY"), cmp.Or(os.Getenv("PAYPAL_API_BASE"), paypal.LiveBaseURL)
 	if demo && len(s.stripeWebhook) == 0 {
 		s.stripeWebhook = []string{"whsec_demo_" + fmt.Sprint(time.Now().UnixNano())}
 	}
