@@ -15,20 +15,15 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/flowhq/flow/runtime/erp/sandbox"
 	"github.com/flowhq/flow/runtime/gateway/stripe"
 	"github.com/flowhq/flow/runtime/store"
 )
 
 type httptestServer = httptest.Server
 
-// demoEntities are the sandbox entity sets the demo reports on.
-var demoEntities = []string{"CustomersV3", "SalesOrderHeadersV2", "CustomerPaymentJournalHeaders",
-	"CustomerPaymentJournalLines", "ReturnOrderHeaders", "LedgerJournalHeaders", "LedgerJournalLines"}
-
 // runDemo posts the signed sample events to flowd over HTTP, waits for
 // them to settle, and prints what happened.
-func runDemo(ctx context.Context, out io.Writer, base, secret, storePath string, st *store.Store, sb *sandbox.Server) error {
+func runDemo(ctx context.Context, out io.Writer, base, secret, storePath string, st *store.Store, kind *erpKind, sb *erpHandle) error {
 	files, err := filepath.Glob(filepath.Join("testdata", "demo", "*.json"))
 	if err != nil || len(files) == 0 {
 		return fmt.Errorf("no sample events in testdata/demo (run flowd --demo from the repository root)")
@@ -89,9 +84,9 @@ func runDemo(ctx context.Context, out io.Writer, base, secret, storePath string,
 	}
 	tw.Flush()
 	if sb != nil {
-		fmt.Fprintln(out, "\nrecords in the sandbox ERP (F&O OData):")
-		for _, e := range demoEntities {
-			if n, err := sb.Count(e); err == nil && n > 0 {
+		fmt.Fprintf(out, "\nrecords in the sandbox ERP (%s):\n", kind.label)
+		for _, e := range kind.entities {
+			if n, err := sb.count(e); err == nil && n > 0 {
 				fmt.Fprintf(tw, "  %s\t%d\n", e, n)
 			}
 		}

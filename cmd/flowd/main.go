@@ -28,7 +28,6 @@ import (
 	"github.com/flowhq/flow/runtime/engine"
 	"github.com/flowhq/flow/runtime/erp"
 	"github.com/flowhq/flow/runtime/erp/d365fo"
-	"github.com/flowhq/flow/runtime/erp/sandbox"
 	"github.com/flowhq/flow/runtime/gateway/paypal"
 	"github.com/flowhq/flow/runtime/gateway/stripe"
 	"github.com/flowhq/flow/runtime/store"
@@ -38,15 +37,19 @@ const usage = `flowd runs .flow integration flows: signed gateway webhooks in, E
 
 Usage:
   flowd [flags]
-  flowd --demo          run the whole loop on sample events, with no credentials
+  flowd --demo [--erp NAME]   run the whole loop on sample events, with no credentials
 
 Flags:
   --flows DIR           the flow package to run (default "flows"; with --demo, flows/stripe_d365)
   --store PATH|URL      the store: inbox, ledger, dead letters; a SQLite file (default "./flow.db"),
                         or a postgres:// URL that several flowd replicas share (schema migrated at start)
   --listen ADDR         HTTP address for webhooks, health, metrics and admin (default "127.0.0.1:8787")
-  --erp NAME            sandbox (an embedded F&O stand-in) or d365fo (default "sandbox")
-  --erp-url URL         the F&O environment URL, e.g. https://contoso.operations.dynamics.com (--erp d365fo)
+  --erp NAME            the ERP: d365fo, bc (Business Central), dynsl (Dynamics SL), ax2012 (AIF);
+                        sandbox[:NAME] for an embedded stand-in speaking NAME's protocol on loopback
+                        (default "sandbox", F&O's); with --demo, NAME picks the sandbox and the flows
+  --erp-url URL         d365fo: the environment URL, https://contoso.operations.dynamics.com;
+                        bc: the API root, https://api.businesscentral.dynamics.com/v2.0/TENANT/ENV/api/v2.0;
+                        ax2012: the AIF inbound port, http://aos/MicrosoftDynamicsAXAif60/FlowServices
   --sandbox-db PATH     the sandbox ERP's database (default: beside the store)
   --env NAME            the env block whose param values to use
   --param NAME=VALUE    override a param (repeatable)
@@ -74,7 +77,9 @@ Secrets (never taken from the command line, never logged):
                            verified by PayPal's verify-webhook-signature API instead
   PAYPAL_API_BASE          PayPal's API (default https://api-m.paypal.com; the sandbox is
                            https://api-m.sandbox.paypal.com)
-  D365_TENANT, D365_CLIENT_ID, D365_CLIENT_SECRET   the Entra ID app for --erp d365fo
+  D365_TENANT, D365_CLIENT_ID, D365_CLIENT_SECRET   the Entra ID app for --erp d365fo and bc
+  SL_DSN                   --erp dynsl: the SL application database, sqlserver://USER:PW@HOST:1433?database=SLAPP
+  AX_USERNAME, AX_PASSWORD --erp ax2012: HTTP Basic credentials for the AIF port (over TLS)
   FLOWD_ADMIN_TOKEN        the token the admin API and the console require (a bearer token, or signing
                            in to the console); when unset, flowd makes one and writes it to
                            STORE.admin-token (mode 0600), and says where in its log
@@ -150,8 +155,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (see flowd --help)", fs.Arg(0))
 	}
-	if o.erp != "sandbox" && o.erp != "d365fo" {
-		return fmt.Errorf("--erp %q: want sandbox or d365fo", o.erp)
+	if _, _, err := erpKindOf(o.erp); err != nil && !(o.demo && o.erp == "") {
+		return err
 	}
 	fs.Visit(func(f *flag.Flag) { o.set = append(o.set, f.Name) })
 	log, err := newLogger(o.logFormat, o.logLevel, stderr)
@@ -163,11 +168,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) error {
 	if o.demo {
-		if !o.given("flows") {
-			o.flows = filepath.Join("flows", "stripe_d365") // the package the sample events are for
+		// --demo --erp NAME runs NAME's sandbox with its example flows.
+		name := o.erp
+		if name != "sandbox" && !strings.HasPrefix(name, "sandbox:") {
+			name = "sandbox:" + name
 		}
-		if o.erp != "sandbox" {
-			return errors.New("--demo runs on the sandbox ERP; drop --erp")
+		kind, _, err := erpKindOf(name)
+		if err != nil {
+			return err
+		}
+		o.erp = name
+		if !o.given("flows") {
+			o.flows = filepath.Join("flows", kind.flows) // the package the sample events are for
 		}
 		dir, err := os.MkdirTemp("", "flowd-demo-")
 		if err != nil {
@@ -234,45 +246,20 @@ func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 	transport := roundTripper(func(r *http.Request) (*http.Response, error) { return d.Transport(nil).RoundTrip(r) })
 	erpClient := &http.Client{Transport: transport}
 
-	var sb *sandbox.Server
-	switch o.erp {
-	case "sandbox":
-		if o.sandboxDB == "" {
-			o.sandboxDB = strings.TrimSuffix(o.store, filepath.Ext(o.store)) + "-sandbox.db"
-			if store.IsURL(o.store) {
-				o.sandboxDB = "flow-sandbox.db"
-			}
-		}
-		sb, err = sandbox.New(sandbox.Config{Path: o.sandboxDB, Tenant: "sandbox", ClientID: "flowd", ClientSecret: "sandbox", Logger: log.With("component", "sandbox")})
-		if err != nil {
+	kind, isSandbox, err := erpKindOf(o.erp)
+	if err != nil {
+		return err
+	}
+	setup := erpSetup{o: o, company: company, secrets: secrets, client: erpClient, log: log}
+	var sb *erpHandle
+	if isSandbox {
+		if sb, err = kind.sandbox(ctx, setup); err != nil {
 			return err
 		}
-		defer sb.Close()
-		url, err := sb.Start("127.0.0.1:0")
-		if err != nil {
-			return err
-		}
-		log.Info("sandbox ERP serving the F&O OData dialect", "url", url+"/data", "db", o.sandboxDB)
-		cfg.ERP, err = d365fo.New(d365fo.Config{BaseURL: url, TokenURL: url + "/sandbox/oauth2/token",
-			ClientID: "flowd", ClientSecret: "sandbox", HTTPClient: erpClient, Company: company})
-		if err != nil {
-			return err
-		}
-	case "d365fo":
-		if o.erpURL == "" {
-			return errors.New("--erp d365fo needs --erp-url, the environment URL")
-		}
-		if secrets.d365Tenant == "" || secrets.d365ClientID == "" || secrets.d365Secret == "" {
-			return errors.New("--erp d365fo needs D365_TENANT, D365_CLIENT_ID and D365_CLIENT_SECRET (or their _FILE forms)")
-		}
-		cfg.ERP, err = d365fo.New(d365fo.Config{BaseURL: o.erpURL,
-			TokenURL: "https://login.microsoftonline.com/" + secrets.d365Tenant + "/oauth2/token",
-			ClientID: secrets.d365ClientID, ClientSecret: secrets.d365Secret, HTTPClient: erpClient, Company: company})
-		if err != nil {
-			return err
-		}
-	default:
-		return fmt.Errorf("--erp %q: want sandbox or d365fo", o.erp)
+		defer sb.close()
+		cfg.ERP = sb.driver
+	} else if cfg.ERP, err = kind.connect(ctx, setup); err != nil {
+		return err
 	}
 
 	var stripeAPI *httptestServer
@@ -300,7 +287,7 @@ func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 	errc := make(chan error, 1)
 	go func() { errc <- d.Serve(ctx, ln) }()
 	if o.demo {
-		if err := runDemo(ctx, stdout, "http://"+ln.Addr().String(), secrets.stripeWebhook[0], o.store, st, sb); err != nil {
+		if err := runDemo(ctx, stdout, "http://"+ln.Addr().String(), secrets.stripeWebhook[0], o.store, st, kind, sb); err != nil {
 			log.Error("demo", "err", err)
 		}
 		fmt.Fprintf(stdout, "\nflowd keeps running on http://%s (try /readyz, /metrics);\n"+
@@ -444,6 +431,7 @@ type secretValues struct {
 	d365Tenant, d365ClientID, d365Secret  string
 	adminToken                            string
 	alertWebhook                          string
+	slDSN, axUser, axPassword             string
 	paypalWebhookID, paypalClientID       string
 	paypalSecret, paypalVerify, paypalAPI string
 }
@@ -467,6 +455,7 @@ func readSecrets(demo bool) (secretValues, error) {
 	s.d365Tenant, s.d365ClientID, s.d365Secret = get("D365_TENANT"), get("D365_CLIENT_ID"), get("D365_CLIENT_SECRET")
 	s.adminToken = get("FLOWD_ADMIN_TOKEN")
 	s.alertWebhook = get("FLOWD_ALERT_WEBHOOK")
+	s.slDSN, s.axUser, s.axPassword = get("SL_DSN"), get("AX_USERNAME"), get("AX_PASSWORD")
 	s.paypalWebhookID, s.paypalClientID, s.paypalSecret = get("PAYPAL_WEBHOOK_ID"), get("PAYPAL_CLIENT_ID"), get("PAYPAL_CLIENT_SECRET")
 	s.paypalVerify, s.paypalAPI = os.Getenv("PAYPAL_VERIFY"), cmp.Or(os.Getenv("PAYPAL_API_BASE"), paypal.LiveBaseURL)
 	if demo && len(s.stripeWebhook) == 0 {

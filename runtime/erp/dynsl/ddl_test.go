@@ -1,7 +1,6 @@
 package dynsl
 
 import (
-	"context"
 	"database/sql"
 	"flag"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"github.com/shopspring/decimal"
 	_ "modernc.org/sqlite"
 
-	"github.com/flowhq/flow/runtime/erp"
 	"github.com/flowhq/flow/stdlib/dynsl"
 )
 
@@ -65,69 +63,19 @@ func TestDDL(t *testing.T) {
 	}
 }
 
-// testDB is a fresh SQLite database with the SL schema and the setup rows
-// of one company (seed), and a driver over it.
+// testDB is a fresh sandbox database (the SL schema and the setup rows of
+// company 0060) and a driver over it.
 func testDB(t testing.TB, cfg Config) (*Driver, *sql.DB) {
 	t.Helper()
-	dsn := "file:" + filepath.Join(t.TempDir(), "sl.db") + "?_txlock=immediate&_pragma=busy_timeout(5000)"
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	schemaSQL, err := os.ReadFile(ddlFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(string(schemaSQL)); err != nil {
-		t.Fatalf("schema: %v", err)
-	}
-	cfg.DB, cfg.Dialect = db, SQLite
 	if cfg.Now == nil {
 		cfg.Now = func() time.Time { return time.Date(2022, 3, 28, 9, 30, 0, 0, time.UTC) }
 	}
-	d, err := New(cfg)
+	d, err := OpenSandbox(filepath.Join(t.TempDir(), "sl.db"), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	seed(t, d)
-	return d, db
-}
-
-// seedRows are the setup of company 0060: GL in USD, periods 2022-03
-// current, 2021 closed; AR numbering automatic; a small chart of accounts.
-var seedRows = []struct {
-	table string
-	rec   erp.Record
-}{
-	{"GLSetup", erp.Record{"SetupId": "GL", "BaseCuryId": "USD", "CpnyId": "0060", "CpnyName": "Contoso Retail", "LedgerID": "ACTUAL",
-		"LastBatNbr": "000041", "PerNbr": "202203", "LastClosePerNbr": "202112", "NbrPer": int64(12), "MCActive": int64(1)}},
-	{"ARSetup", erp.Record{"SetupId": "AR", "PerNbr": "202203", "LastBatNbr": "000107", "LastRefNbr": "001200",
-		"LastCrMemoNbr": "CM0009", "LastDrMemoNbr": "DM0001", "AutoRef": int64(1), "ArAcct": "1300", "ArSub": "00-000",
-		"ChkAcct": "1060", "ChkSub": "00-000", "PrePayAcct": "2350", "PrePaySub": "00-000", "DfltClass": "WEB",
-		"DfltStmtCycle": "01", "DfltStmtType": "O", "DfltAutoApply": int64(1), "GLPostOpt": "D"}},
-}
-
-var accounts = []string{"1060", "1300", "1310", "1320", "2310", "2315", "4000", "4900", "6110", "6120", "6130", "6190"}
-
-func seed(t testing.TB, d *Driver) {
-	t.Helper()
-	err := d.inTx(context.Background(), "seed", func(x *txn) error {
-		for _, r := range seedRows {
-			if err := x.insert(d.tables[r.table], r.rec); err != nil {
-				return err
-			}
-		}
-		for _, a := range accounts {
-			if err := x.insert(d.tables["Account"], erp.Record{"Acct": a, "Descr": "Account " + a, "Active": int64(1), "CuryId": "USD"}); err != nil {
-				return err
-			}
-		}
-		return x.insert(d.tables["Account"], erp.Record{"Acct": "9999", "Descr": "Closed", "Active": int64(0)})
-	})
-	if err != nil {
-		t.Fatalf("seed: %v", err)
-	}
+	t.Cleanup(func() { d.Close() })
+	return d, d.db
 }
 
 // count returns the number of rows of table matching a WHERE clause.
