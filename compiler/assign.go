@@ -79,6 +79,15 @@ func (u *unit) assign(f *File, e *ast.Expr, c *checked, want *schema.Type, maxLe
 			u.checkStringLiteral(f, e, c, want, maxLen, what)
 			return
 		}
+	case schema.Minor:
+		if got.Kind == schema.Minor {
+			return
+		}
+		if got.Kind == schema.Decimal {
+			u.errorf(f, e, diag.TypeMismatch, "%s is integer minor units, but this is a decimal amount", what).
+				Suggestion = "convert with minor(" + e.Text + ", currency): 20.00 usd becomes 2000"
+			return
+		}
 	default:
 		if want.Equal(got) {
 			return
@@ -88,8 +97,11 @@ func (u *unit) assign(f *File, e *ast.Expr, c *checked, want *schema.Type, maxLe
 		}
 	}
 	d := u.errorf(f, e, diag.TypeMismatch, "%s is %s, but this is %s", what, typeNameWords(celType(want).String()), typeNameWords(c.typ.String()))
-	if want.Kind == schema.String {
+	switch {
+	case want.Kind == schema.String:
 		d.Suggestion = "convert with string(" + e.Text + ")"
+	case want.Kind == schema.Map && want.Elem != nil && want.Elem.Kind == schema.String:
+		d.Suggestion = "metadata values are strings: convert each with string(...)"
 	}
 }
 

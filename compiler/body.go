@@ -254,7 +254,7 @@ func (fu *flowUnit) checkTrigger(on *ast.On) {
 	if on.Schedule != nil {
 		fu.errorf(on.Schedule, diag.Misplaced, "only schedule triggers take a cron spec")
 	}
-	if ic.conn.Kind != schema.Gateway || len(ic.conn.Events) == 0 {
+	if len(ic.conn.Events) == 0 {
 		fu.errorf(on.Event, diag.UnknownEvent, "connector %s sends no events", ic.conn.Name)
 		return
 	}
@@ -284,7 +284,9 @@ func (fu *flowUnit) checkTrigger(on *ast.On) {
 	fu.declare(id, EventSym, schema.ObjectOf(ev.Envelope), true)
 	// Every gateway-triggered flow may read what flowd's history says
 	// about its event; a flow that declares its own `signals` keeps it.
-	if _, taken := fu.sc.lookup(SignalsVar); !taken {
+	// Signals are computed from gateway history: an ERP's business events
+	// have none.
+	if _, taken := fu.sc.lookup(SignalsVar); !taken && ic.conn.Kind == schema.Gateway {
 		fu.signals = fu.declare(&ast.Ident{Span: on.Span, Name: SignalsVar}, SignalsSym, schema.ObjectOf(SignalsType), false)
 	}
 }

@@ -19,22 +19,41 @@ func (fu *flowUnit) entity(p *ast.Path) (*importedConnector, *schema.Object) {
 		suggest(d, p.Parts[0].Name, fu.u.aliases())
 		return nil, nil
 	}
-	if ic.conn.Kind != schema.ERP {
+	if ic.conn.Kind != schema.ERP && len(ic.conn.Entities) == 0 {
 		fu.errorf(p, diag.UnknownEntity, "%s is a gateway; records are written to an ERP connector", ic.alias)
 		return nil, nil
 	}
+	what, form := "entity set", "<EntitySet>"
+	if ic.conn.Kind == schema.Gateway {
+		what, form = "creatable object", "<Object>"
+	}
 	if len(p.Parts) != 2 {
-		fu.errorf(p, diag.UnknownEntity, "name one entity set: %s.<EntitySet>", ic.alias)
+		fu.errorf(p, diag.UnknownEntity, "name one %s: %s.%s", what, ic.alias, form)
 		return nil, nil
 	}
 	name := p.Parts[1].Name
 	obj, ok := ic.conn.Entities[name]
 	if !ok {
-		d := fu.errorf(p.Parts[1], diag.UnknownEntity, "%s has no entity set %q", ic.conn.Name, name)
+		d := fu.errorf(p.Parts[1], diag.UnknownEntity, "%s has no %s %q", ic.conn.Name, what, name)
 		suggest(d, name, ic.conn.EntityNames())
 		return nil, nil
 	}
 	return ic, obj
+}
+
+// gatewayWrite checks what a write to a gateway may do: create an object,
+// once per key. It returns the type the write binds: the object Stripe
+// returns (stripe.Customer), not its create parameters.
+func (fu *flowUnit) gatewayWrite(s *ast.Write, ic *importedConnector) *schema.Type {
+	if s.Op != "create" {
+		fu.errorf(s, diag.Misplaced, "a flow can only create objects in %s; it cannot %s them", ic.alias, s.Op).
+			Suggestion = "write `create " + ic.alias + "." + s.Entity().Parts[1].Name + " key ... { ... }`"
+	}
+	name := ic.conn.Name + "." + s.Entity().Parts[1].Name
+	if _, ok := ic.conn.Objects[name]; ok {
+		return schema.ObjectOf(name)
+	}
+	return schema.AnyType
 }
 
 // fields checks a block of field assignments against an entity and returns
@@ -95,6 +114,11 @@ func (fu *flowUnit) requireFields(obj *schema.Object, seen map[string]*ast.Field
 // checkLookup checks `lookup x = erp.E where F == v ... else policy`.
 func (fu *flowUnit) checkLookup(s *ast.Lookup) {
 	ic, obj := fu.entity(s.Entity)
+	if ic != nil && ic.conn.Kind == schema.Gateway {
+		fu.errorf(s.Entity, diag.UnknownEntity, "%s is a gateway: flows create objects there but do not look them up", ic.alias).
+			Suggestion = "look the record up in the ERP, or keep the gateway's id in a field of it"
+		ic, obj = nil, nil
+	}
 	step := &plan.Step{Kind: plan.StepLookup, At: fu.at(s), Name: s.Name.Name}
 	fromEvent := false
 	preset := map[string]bool{}
@@ -156,6 +180,10 @@ func (fu *flowUnit) checkWrite(s *ast.Write) {
 	} else {
 		step.Key = fu.checkKey(s.Key)
 	}
+	var gatewayType *schema.Type
+	if obj != nil && ic.conn.Kind == schema.Gateway {
+		gatewayType = fu.gatewayWrite(s, ic)
+	}
 	if obj != nil {
 		seen := map[string]*ast.Field{}
 		for _, fld := range s.Body.Fields {
@@ -185,6 +213,9 @@ func (fu *flowUnit) checkWrite(s *ast.Write) {
 		var t *schema.Type = schema.AnyType
 		if obj != nil {
 			t = schema.ObjectOf(obj.Name)
+			if ic.conn.Kind == schema.Gateway {
+				t = gatewayType
+			}
 		}
 		fu.declare(n, WriteSym, t, true)
 	}

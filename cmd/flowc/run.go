@@ -160,8 +160,13 @@ func recordEnv(prog *engine.Program, log io.Writer, lists engine.Lister, now fun
 		if c.Kind == "erp" {
 			d := record.New(log, prog.Connector(c.Alias))
 			drivers[c.Alias], env.ERP[c.Alias] = d, d
-		} else if lists != nil {
-			env.Lists[c.Alias] = lists
+		} else {
+			if prog.Plan.WritesTo(c.Alias) { // flows that create gateway objects (stripe.Customer)
+				env.ERP[c.Alias] = record.New(log, prog.Connector(c.Alias))
+			}
+			if lists != nil {
+				env.Lists[c.Alias] = lists
+			}
 		}
 	}
 	return env, drivers

@@ -190,3 +190,16 @@ func (p *Plan) Flow(name string) *Flow {
 	}
 	return nil
 }
+
+// WritesTo reports whether a flow writes to the connector imported as
+// alias: the runtime binds a gateway's writer only then.
+func (p *Plan) WritesTo(alias string) bool {
+	for _, f := range p.Flows {
+		for _, s := range f.Steps {
+			if s.Kind == StepWrite && s.Connector == alias {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -47,6 +47,11 @@ type Config struct {
 	StripeSecrets []string
 	// PayPal verifies PayPal webhook deliveries; nil refuses them.
 	PayPal paypal.Verifier
+	// D365WebhookSecret authenticates Dynamics 365 F&O business events
+	// posted to /webhooks/d365fo (F&O does not sign them): the sender
+	// gives it as a bearer token or as the URL's code parameter; "" refuses
+	// them.
+	D365WebhookSecret string
 	// Tolerance is how old a webhook signature may be (default 300 s).
 	Tolerance time.Duration
 	// Lookups caches the records lookups find, across reloads; nil
@@ -152,6 +157,14 @@ func (d *Daemon) bind(p *engine.Program) (*loaded, error) {
 			env.ERP[c.Alias] = d.cfg.ERP
 		} else if lister, ok := d.cfg.Lists[c.Name]; ok {
 			env.Lists[c.Alias] = lister
+			// A gateway client that can create objects serves the flows
+			// that write to the gateway (stripe.Client).
+			if w, ok := lister.(erp.Driver); ok && p.Plan.WritesTo(c.Alias) {
+				env.ERP[c.Alias] = w
+			}
+		}
+		if c.Kind != "erp" && env.ERP[c.Alias] == nil && p.Plan.WritesTo(c.Alias) {
+			d.log.Warn("flows write to a gateway flowd has no client for: their runs will be dead letters", "connector", c.Alias)
 		}
 		name, ok := strings.CutPrefix(c.Settings["webhook_secret"], "secret:")
 		if c.Name != "stripe" || !ok || d.cfg.Secret == nil {

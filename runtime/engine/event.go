@@ -11,18 +11,25 @@ import (
 // DecodeEvent reads a stored gateway event, as `flowc run` and `flowc test`
 // take them, and tells its gateway by its envelope: a PayPal webhook event
 // has an event_type ("PAYMENT.CAPTURE.COMPLETED") and a create_time
-// (RFC 3339); a Stripe event has a type ("charge.succeeded") and a created
-// time (Unix seconds). Source is the connector name the flows import
-// ("paypal", "stripe"), which is how Program.Flows finds the flows it
-// triggers. Received is the event's own time (zero when it has none). It
-// never panics on input; anything but a JSON object with a non-empty string
-// id and type is an error.
+// (RFC 3339); a PayTrace event (the envelope flowd's poller writes, see
+// runtime/gateway/paytrace) says "gateway": "paytrace"; a Stripe event has
+// a type ("charge.succeeded") and a created time (Unix seconds). Source is
+// the connector name the flows import ("paypal", "stripe"), which is how
+// Program.Flows finds the flows it triggers. Received is the event's own
+// time (zero when it has none). It never panics on input; anything but a
+// JSON object with a non-empty string id and type is an error.
 func DecodeEvent(payload []byte) (*Event, error) {
 	body, err := jsonval.Parse(payload)
 	if err != nil {
 		return nil, errors.New("not a JSON object")
 	}
+	if typ := stringField(body, "BusinessEventId"); typ != "" { // Dynamics 365 F&O, see d365Event
+		return d365Event(body, typ)
+	}
 	id := stringField(body, "id")
+	if stringField(body, "gateway") == "paytrace" {
+		return paytraceEvent(id, body)
+	}
 	if typ := stringField(body, "event_type"); typ != "" {
 		if id == "" {
 			return nil, errors.New("not a PayPal event: no id")
@@ -46,6 +53,22 @@ func DecodeEvent(payload []byte) (*Event, error) {
 		}
 	}
 	return &Event{ID: id, Source: "stripe", Type: typ, Received: received, Body: body}, nil
+}
+
+// paytraceEvent reads the envelope flowd's PayTrace poller gives each
+// exported transaction (PayTrace itself sends no events): {"gateway":
+// "paytrace", "id": "<transaction_id>", "type": "transaction.sale",
+// "created": RFC 3339, "transaction": {...}}.
+func paytraceEvent(id string, body *jsonval.Object) (*Event, error) {
+	typ := stringField(body, "type")
+	if id == "" || typ == "" {
+		return nil, errors.New("not a PayTrace event: no id or type")
+	}
+	var received time.Time
+	if t, err := time.Parse(time.RFC3339Nano, stringField(body, "created")); err == nil {
+		received = t.UTC()
+	}
+	return &Event{ID: id, Source: "paytrace", Type: typ, Received: received, Body: body}, nil
 }
 
 func stringField(o *jsonval.Object, key string) string {

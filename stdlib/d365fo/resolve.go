@@ -71,12 +71,16 @@ func (r *resolver) connector() (*schema.Connector, error) {
 		entities[set.name] = o
 		r.objects[o.Name] = o
 	}
+	events := map[string]*schema.Event{}
+	if err := addEvents(r.objects, events); err != nil {
+		return nil, err
+	}
 	return &schema.Connector{
 		Name:     Name,
 		Kind:     schema.ERP,
 		Doc:      "Dynamics 365 Finance & Operations: OData v4 data entities under /data/<EntitySet>.",
 		Objects:  r.objects,
-		Events:   map[string]*schema.Event{},
+		Events:   events,
 		Lists:    map[string]*schema.ListSource{},
 		Entities: entities,
 		Config:   configFields(),

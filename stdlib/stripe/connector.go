@@ -66,6 +66,10 @@ func build(text string, legacy bool) (*schema.Connector, error) {
 		}
 		objects[obj.Name] = obj
 	}
+	entities, err := addCreatables(objects)
+	if err != nil {
+		return nil, err
+	}
 	c := &schema.Connector{
 		Name:     Name,
 		Kind:     schema.Gateway,
@@ -73,6 +77,7 @@ func build(text string, legacy bool) (*schema.Connector, error) {
 		Objects:  objects,
 		Events:   events,
 		Lists:    lists(),
+		Entities: entities,
 		Config:   config(),
 		Reverses: reverses(events),
 	}

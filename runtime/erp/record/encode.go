@@ -78,6 +78,11 @@ func appendFields(b []byte, m map[string]any) ([]byte, error) {
 				return nil, fmt.Errorf("json: invalid number literal %q", string(v))
 			}
 			b = append(b, v...)
+		case map[string]any: // a gateway object's metadata
+			var err error
+			if b, err = appendFields(b, v); err != nil {
+				return nil, err
+			}
 		default:
 			return nil, fmt.Errorf("record: cannot log a %T", v)
 		}

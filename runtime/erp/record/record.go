@@ -358,6 +358,8 @@ func wire(v any) (any, error) {
 		return v.UTC().Format(time.RFC3339Nano), nil
 	case float32, float64:
 		return nil, fmt.Errorf("floating-point value %v: amounts must be decimal.Decimal", v)
+	case map[string]any: // a gateway object's metadata
+		return wireFields(v)
 	}
 	return nil, fmt.Errorf("unsupported value type %T", v)
 }
