@@ -11,6 +11,7 @@ import (
 	"github.com/flowhq/flow/stdlib/d365fo"
 	"github.com/flowhq/flow/stdlib/dynsl"
 	"github.com/flowhq/flow/stdlib/paypal"
+	"github.com/flowhq/flow/stdlib/paytrace"
 	"github.com/flowhq/flow/stdlib/schema"
 	"github.com/flowhq/flow/stdlib/stripe"
 )
@@ -30,6 +31,8 @@ func Connectors() map[string]ConnectorLoader {
 		"bc":     func(map[string]string, string) (*schema.Connector, error) { return bc.Default(), nil },
 		"dynsl":  func(map[string]string, string) (*schema.Connector, error) { return dynsl.Connector(), nil },
 		"ax2012": func(map[string]string, string) (*schema.Connector, error) { return ax2012.Connector(), nil },
+
+		"paytrace": paytrace.Load,
 	}
 }
 

@@ -80,13 +80,22 @@ func Build(p *plan.Plan, envs map[string]*cel.Env, conns map[string]*schema.Conn
 		if pf.Trigger.Event != "" {
 			k := prog.kinds[pf.Trigger.Connector] + ":" + pf.Trigger.Event
 			prog.byEvent[k] = append(prog.byEvent[k], f)
+		} else if pf.Trigger.Connector == ScheduleSource && pf.Trigger.Schedule != "" {
+			k := ScheduleSource + ":" + pf.Name // a tick is for its own flow only
+			prog.byEvent[k] = append(prog.byEvent[k], f)
 		}
 	}
 	return prog, nil
 }
 
+// ScheduleSource is the source of the ticks that run `on schedule` flows:
+// a tick's type is the name of the flow it runs, and its body is a
+// schedule.Tick ({"id": "<flow>@<due time>", "time": "<due time>"}).
+const ScheduleSource = "schedule"
+
 // Flows returns the flows an event of the given gateway (connector name,
-// "stripe") and type triggers, in name order.
+// "stripe") and type triggers, in name order; for a tick (source
+// ScheduleSource), the one schedule flow its type names.
 func (p *Program) Flows(source, eventType string) []*Flow { return p.byEvent[source+":"+eventType] }
 
 // Flow returns the named flow, or nil.

@@ -85,6 +85,14 @@ CREATE TABLE charges (
 	created  BIGINT NOT NULL                  -- unix nanoseconds, the gateway's time
 );
 CREATE INDEX charges_customer ON charges (customer, currency, created);
+`, `
+-- Named positions kept durably (see Cursors): how far a gateway poller
+-- read, the last tick a schedule fired. Older replicas never read it.
+CREATE TABLE cursors (
+	name       TEXT   PRIMARY KEY,            -- "paytrace:export", "schedule:<flow>"
+	value      TEXT   NOT NULL,
+	updated_at BIGINT NOT NULL                -- unix nanoseconds
+);
 `}
 
 // pgMigrate applies the migrations the database lacks, under a lock so

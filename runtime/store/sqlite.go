@@ -270,4 +270,12 @@ CREATE TABLE charges (
 	created  INTEGER NOT NULL     -- unix nanoseconds, the gateway's time
 );
 CREATE INDEX charges_customer ON charges (customer, currency, created);
+`, `
+-- Named positions kept durably (see Cursors): how far a gateway poller
+-- read, the last tick a schedule fired.
+CREATE TABLE cursors (
+	name       TEXT    PRIMARY KEY, -- "paytrace:export", "schedule:<flow>"
+	value      TEXT    NOT NULL,
+	updated_at INTEGER NOT NULL     -- unix nanoseconds
+);
 `}
