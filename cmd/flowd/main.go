@@ -78,6 +78,10 @@ Secrets (never taken from the command line, never logged):
   PAYPAL_API_BASE          PayPal's API (default https://api-m.paypal.com; the sandbox is
                            https://api-m.sandbox.paypal.com)
   D365_TENANT, D365_CLIENT_ID, D365_CLIENT_SECRET   the Entra ID app for --erp d365fo and bc
+  D365_WEBHOOK_SECRET      turns on POST /webhooks/d365fo for F&O business events: the bearer token
+                           (or ?code=) the business event endpoint is configured with
+  PAYTRACE_USERNAME, PAYTRACE_PASSWORD, PAYTRACE_INTEGRATOR_ID   the PayTrace API user, when the
+                           flows' paytrace import polls (poll: "*/5 * * * *")
   SL_DSN                   --erp dynsl: the SL application database, sqlserver://USER:PW@HOST:1433?database=SLAPP
   AX_USERNAME, AX_PASSWORD --erp ax2012: HTTP Basic credentials for the AIF port (over TLS)
   FLOWD_ADMIN_TOKEN        the token the admin API and the console require (a bearer token, or signing
@@ -88,7 +92,7 @@ Secrets (never taken from the command line, never logged):
                            (at most 5 alerts of a kind per 10 minutes)
   Each can instead name a file in NAME_FILE (e.g. STRIPE_WEBHOOK_SECRET_FILE=/run/secrets/whsec).
 
-Routes: POST /webhooks/stripe, /webhooks/paypal, GET /healthz, /readyz, /metrics; the console at /console/;
+Routes: POST /webhooks/stripe, /webhooks/paypal, /webhooks/d365fo, GET /healthz, /readyz, /metrics; the console at /console/;
 the admin API: GET /admin/events[/ID], /admin/dlq, /admin/payouts, /admin/plan, /admin/stats,
 POST /admin/dlq/ID/replay, /admin/dlq/replay.
 `
@@ -226,10 +230,12 @@ func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 		StripeSecrets: secrets.stripeWebhook,
 		Secret:        secrets.resolve,
 		AdminToken:    secrets.adminToken,
-		Workers:       o.workers,
-		Watch:         !o.noWatch,
-		Logger:        log,
-		Lists:         map[string]engine.Lister{},
+		// F&O business events (POST /webhooks/d365fo) need it; unset, the route answers 404.
+		D365WebhookSecret: secrets.d365Webhook,
+		Workers:           o.workers,
+		Watch:             !o.noWatch,
+		Logger:            log,
+		Lists:             map[string]engine.Lister{},
 	}
 	if secrets.alertWebhook != "" {
 		cfg.Notifier = &daemon.WebhookNotifier{URL: secrets.alertWebhook}
@@ -286,6 +292,8 @@ func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 	log.Info("flowd listening", "addr", ln.Addr().String(), "plan", d.Version(), "store", store.Redact(o.store), "erp", o.erp)
 	errc := make(chan error, 1)
 	go func() { errc <- d.Serve(ctx, ln) }()
+	go func() { _ = d.RunSchedules(ctx) }()                          // `on schedule` flows
+	go func() { _ = d.RunPayTrace(ctx, daemon.PayTraceOptions{}) }() // when the flows' paytrace import has a poll
 	if o.demo {
 		if err := runDemo(ctx, stdout, "http://"+ln.Addr().String(), secrets.stripeWebhook[0], o.store, st, kind, sb); err != nil {
 			log.Error("demo", "err", err)
@@ -432,6 +440,7 @@ type secretValues struct {
 	adminToken                            string
 	alertWebhook                          string
 	slDSN, axUser, axPassword             string
+	d365Webhook                           string
 	paypalWebhookID, paypalClientID       string
 	paypalSecret, paypalVerify, paypalAPI string
 }
@@ -456,6 +465,7 @@ func readSecrets(demo bool) (secretValues, error) {
 	s.adminToken = get("FLOWD_ADMIN_TOKEN")
 	s.alertWebhook = get("FLOWD_ALERT_WEBHOOK")
 	s.slDSN, s.axUser, s.axPassword = get("SL_DSN"), get("AX_USERNAME"), get("AX_PASSWORD")
+	s.d365Webhook = get("D365_WEBHOOK_SECRET")
 	s.paypalWebhookID, s.paypalClientID, s.paypalSecret = get("PAYPAL_WEBHOOK_ID"), get("PAYPAL_CLIENT_ID"), get("PAYPAL_CLIENT_SECRET")
 	s.paypalVerify, s.paypalAPI = os.Getenv("PAYPAL_VERIFY"), cmp.Or(os.Getenv("PAYPAL_API_BASE"), paypal.LiveBaseURL)
 	if demo && len(s.stripeWebhook) == 0 {
