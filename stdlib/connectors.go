@@ -9,6 +9,7 @@ import (
 	"github.com/flowhq/flow/stdlib/ax2012"
 	"github.com/flowhq/flow/stdlib/bc"
 	"github.com/flowhq/flow/stdlib/d365fo"
+	"github.com/flowhq/flow/stdlib/dataverse"
 	"github.com/flowhq/flow/stdlib/dynsl"
 	"github.com/flowhq/flow/stdlib/paypal"
 	"github.com/flowhq/flow/stdlib/paytrace"
@@ -32,7 +33,8 @@ func Connectors() map[string]ConnectorLoader {
 		"dynsl":  func(map[string]string, string) (*schema.Connector, error) { return dynsl.Connector(), nil },
 		"ax2012": func(map[string]string, string) (*schema.Connector, error) { return ax2012.Connector(), nil },
 
-		"paytrace": paytrace.Load,
+		"dataverse": dataverse.Load,
+		"paytrace":  paytrace.Load,
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/flowhq/flow/runtime/erp"
 	bcschema "github.com/flowhq/flow/stdlib/bc"
 	"github.com/flowhq/flow/stdlib/d365fo"
+	dvschema "github.com/flowhq/flow/stdlib/dataverse"
 	"github.com/flowhq/flow/stdlib/schema"
 )
 
@@ -24,7 +25,8 @@ import (
 type Config struct {
 	// Dialect is the ERP API served: "" or "d365fo" for F&O's OData under
 	// /data, "bc" for Business Central's API v2.0 under /api/v2.0 (see
-	// the package doc).
+	// the package doc), "dataverse" for the Dataverse Web API under
+	// /api/data/v9.2 (dataverse.go).
 	Dialect  string
 	Path     string            // SQLite file; "" = a private temporary database
 	Entities *schema.Connector // entity sets to serve; nil = d365fo.Default() (bc.Default() for "bc")
@@ -63,6 +65,7 @@ type Server struct {
 	closed   bool
 
 	bc *bcState // the Business Central dialect; nil for F&O
+	dv *dvState // the Dataverse dialect; nil otherwise
 }
 
 // New opens the database and prepares the server; Start or Handler serves it.
@@ -84,8 +87,12 @@ func New(cfg Config) (*Server, error) {
 		if cfg.Company == "" {
 			cfg.Company = DefaultBCCompany
 		}
+	case "dataverse":
+		if cfg.Entities == nil {
+			cfg.Entities = dvschema.Default()
+		}
 	default:
-		return nil, fmt.Errorf("sandbox: unknown dialect %q (want d365fo or bc)", cfg.Dialect)
+		return nil, fmt.Errorf("sandbox: unknown dialect %q (want d365fo, bc or dataverse)", cfg.Dialect)
 	}
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = time.Hour
@@ -119,6 +126,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Dialect == "bc" {
 		if err := srv.openBC(); err != nil {
+			st.close()
+			return nil, err
+		}
+	}
+	if cfg.Dialect == "dataverse" {
+		if err := srv.openDataverse(); err != nil {
 			st.close()
 			return nil, err
 		}
@@ -176,6 +189,10 @@ func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.bc != nil {
 			s.serveBCRoutes(w, r)
+			return
+		}
+		if s.dv != nil {
+			s.serveDataverseRoutes(w, r)
 			return
 		}
 		if strings.HasPrefix(r.URL.Path, "/data/") {

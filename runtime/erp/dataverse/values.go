@@ -1,0 +1,242 @@
+package dataverse
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/flowhq/flow/runtime/erp"
+	"github.com/flowhq/flow/runtime/erp/odata"
+	"github.com/flowhq/flow/stdlib/schema"
+)
+
+// wireValue converts a field value to its JSON form, checked against the
+// field's type: decimals as JSON numbers from their exact text, an
+// Edm.Date column as 2024-01-31, an instant in UTC, GUIDs checked.
+func (d *Driver) wireValue(t table, f *schema.Field, col string, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	want := f.Type.Kind
+	switch v := v.(type) {
+	case string:
+		if want == schema.String || want == schema.Any {
+			if !f.Type.HasEnumValue(v) {
+				return nil, fmt.Errorf("%q is not a member of the enum (%v)", v, f.Type.Enum)
+			}
+			if d.schema.Guids[t.set][col] && !guidPattern.MatchString(v) {
+				return nil, fmt.Errorf("%q is not a GUID", v)
+			}
+			return v, nil
+		}
+	case bool:
+		if want == schema.Bool || want == schema.Any {
+			return v, nil
+		}
+	case int:
+		return d.wireValue(t, f, col, int64(v))
+	case int32:
+		return d.wireValue(t, f, col, int64(v))
+	case int64:
+		switch want {
+		case schema.Int, schema.Decimal, schema.Minor, schema.Double, schema.Any:
+			return json.Number(strconv.FormatInt(v, 10)), nil
+		}
+	case decimal.Decimal:
+		switch want {
+		case schema.Decimal, schema.Minor, schema.Double, schema.Any:
+			return json.Number(v.String()), nil
+		case schema.Int:
+			if v.IsInteger() {
+				return json.Number(v.String()), nil
+			}
+		}
+	case time.Time:
+		if want == schema.Timestamp || want == schema.Any {
+			if d.schema.Dates[t.set][col] {
+				return v.Format("2006-01-02"), nil
+			}
+			return v.UTC().Format(time.RFC3339Nano), nil
+		}
+	case float32, float64:
+		return nil, fmt.Errorf("floating-point value %v: amounts must be decimal.Decimal", v)
+	default:
+		return nil, fmt.Errorf("unsupported value type %T", v)
+	}
+	return nil, fmt.Errorf("a %T cannot be written to a %s field", v, f.Type)
+}
+
+// literal renders v as an OData literal for column col of field f:
+// GUIDs, dates and instants bare, strings quoted.
+func (d *Driver) literal(t table, f *schema.Field, col string, v any) (string, error) {
+	w, err := d.wireValue(t, f, col, v)
+	if err != nil {
+		return "", err
+	}
+	switch w := w.(type) {
+	case nil:
+		return "null", nil
+	case bool:
+		return strconv.FormatBool(w), nil
+	case json.Number:
+		return string(w), nil
+	case string:
+		if _, isTime := v.(time.Time); isTime {
+			return w, nil
+		}
+		if d.schema.Guids[t.set][col] || guidPattern.MatchString(w) && strings.HasPrefix(col, "_") {
+			return strings.ToLower(w), nil
+		}
+		return odata.Quote(w), nil
+	}
+	return "", fmt.Errorf("unsupported value type %T", w)
+}
+
+// encodeBody renders fields as a JSON object with sorted keys, leaving out
+// the key columns skip; lookups become <nav>@odata.bind: "/<set>(<guid>)".
+func (d *Driver) encodeBody(t table, fields erp.Record, skip []string) ([]byte, error) {
+	out := make(map[string]any, len(fields))
+	for name, v := range fields {
+		if contains(skip, name) {
+			continue
+		}
+		f, ok := t.obj.Field(name)
+		if !ok {
+			return nil, fmt.Errorf("%s has no field %q", t.set, name)
+		}
+		if b, bind := d.schema.IsBind(t.set, name); bind {
+			if v == nil || v == "" {
+				out[name+"@odata.bind"] = nil // clears the lookup
+				continue
+			}
+			id, _ := v.(string)
+			if !guidPattern.MatchString(id) {
+				return nil, fmt.Errorf("field %s: %v is not a GUID (the %s row to link)", name, v, b.Target)
+			}
+			out[name+"@odata.bind"] = "/" + b.Target + "(" + strings.ToLower(id) + ")"
+			continue
+		}
+		w, err := d.wireValue(t, f, name, v)
+		if err != nil {
+			return nil, fmt.Errorf("field %s: %w", name, err)
+		}
+		out[name] = w
+	}
+	return json.Marshal(out)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// decodeRecord reads one row from a JSON object, converting each column by
+// its schema type, and returns its @odata.etag. Annotations
+// ("_customerid_value@OData.Community.Display.V1.FormattedValue") are
+// dropped; columns the schema does not know keep their JSON kind, numbers
+// as decimal.Decimal; nothing becomes a float.
+func (d *Driver) decodeRecord(t table, data []byte) (erp.Record, string, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var raw map[string]any
+	if err := dec.Decode(&raw); err != nil {
+		return nil, "", fmt.Errorf("not a JSON object: %w", err)
+	}
+	if raw == nil {
+		return nil, "", fmt.Errorf("not a JSON object: null")
+	}
+	etag, _ := raw["@odata.etag"].(string)
+	rec := make(erp.Record, len(raw))
+	for name, v := range raw {
+		if strings.Contains(name, "@") {
+			continue
+		}
+		f, ok := t.obj.Field(name)
+		if !ok {
+			f = &schema.Field{Name: name, Type: schema.AnyType}
+		}
+		val, err := fromWire(f, v)
+		if err != nil {
+			return nil, "", fmt.Errorf("field %s: %w", name, err)
+		}
+		rec[name] = val
+	}
+	// A lookup reads back as its value column; give the navigation field
+	// the same GUID so that flows can use either.
+	for nav, b := range d.schema.Binds[t.set] {
+		if v, ok := rec[b.Value]; ok {
+			rec[nav] = v
+		}
+	}
+	return rec, etag, nil
+}
+
+// fromWire converts a JSON value (decoded with UseNumber) to f's Go type.
+func fromWire(f *schema.Field, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	switch f.Type.Kind {
+	case schema.String:
+		if s, ok := v.(string); ok {
+			return s, nil
+		}
+	case schema.Bool:
+		if b, ok := v.(bool); ok {
+			return b, nil
+		}
+	case schema.Int:
+		if n, ok := v.(json.Number); ok {
+			return strconv.ParseInt(string(n), 10, 64)
+		}
+	case schema.Decimal, schema.Minor, schema.Double:
+		switch n := v.(type) {
+		case json.Number:
+			return decimal.NewFromString(string(n))
+		case string:
+			return decimal.NewFromString(n)
+		}
+	case schema.Timestamp:
+		if s, ok := v.(string); ok {
+			if len(s) == len("2006-01-02") {
+				return time.Parse("2006-01-02", s)
+			}
+			t, err := time.Parse(time.RFC3339Nano, s)
+			return t.UTC(), err
+		}
+	default:
+		switch n := v.(type) {
+		case json.Number:
+			return decimal.NewFromString(string(n))
+		case map[string]any, []any:
+			return nil, nil // navigation content a $select does not ask for
+		}
+		return v, nil
+	}
+	return nil, fmt.Errorf("%s value %v where %s was expected", jsonKind(v), v, f.Type)
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case json.Number:
+		return "number"
+	case bool:
+		return "boolean"
+	case map[string]any:
+		return "object"
+	case []any:
+		return "array"
+	}
+	return fmt.Sprintf("%T", v)
+}
