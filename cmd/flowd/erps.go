@@ -17,6 +17,7 @@ import (
 	axsandbox "github.com/flowhq/flow/runtime/erp/ax2012/sandbox"
 	"github.com/flowhq/flow/runtime/erp/bc"
 	"github.com/flowhq/flow/runtime/erp/d365fo"
+	"github.com/flowhq/flow/runtime/erp/dataverse"
 	"github.com/flowhq/flow/runtime/erp/dynsl"
 	slserver "github.com/flowhq/flow/runtime/erp/dynsl/sqlserver"
 	"github.com/flowhq/flow/runtime/erp/sandbox"
@@ -145,6 +146,27 @@ var erpKinds = []erpKind{
 			u.Path = path.Dir(u.Path)
 			return ax2012.New(ax2012.Config{BaseURL: u.String(), Port: port, Company: s.company,
 				Username: s.secrets.axUser, Password: s.secrets.axPassword, HTTPClient: s.client})
+		},
+	},
+	{
+		name: "dataverse", label: "Dataverse (Dynamics 365 Sales), Web API v9.2", flows: "stripe_dataverse",
+		entities: []string{"accounts", "salesorders", "invoices", "new_stripepayments"},
+		sandbox: func(ctx context.Context, s erpSetup) (*erpHandle, error) {
+			return odataSandbox(s, "dataverse", func(base string) (erp.Driver, error) {
+				return dataverse.New(dataverse.Config{BaseURL: base, TokenURL: base + "/sandbox/oauth2/v2.0/token",
+					ClientID: "flowd", ClientSecret: "sandbox", HTTPClient: s.client})
+			})
+		},
+		connect: func(ctx context.Context, s erpSetup) (erp.Driver, error) {
+			if s.o.erpURL == "" {
+				return nil, errors.New("--erp dataverse needs --erp-url, the environment URL, e.g. https://contoso.crm.dynamics.com")
+			}
+			if err := s.secrets.entra("dataverse"); err != nil {
+				return nil, err
+			}
+			return dataverse.New(dataverse.Config{BaseURL: s.o.erpURL,
+				TokenURL: "https://login.microsoftonline.com/" + s.secrets.d365Tenant + "/oauth2/v2.0/token",
+				ClientID: s.secrets.d365ClientID, ClientSecret: s.secrets.d365Secret, HTTPClient: s.client})
 		},
 	},
 }

@@ -44,12 +44,14 @@ Flags:
   --store PATH|URL      the store: inbox, ledger, dead letters; a SQLite file (default "./flow.db"),
                         or a postgres:// URL that several flowd replicas share (schema migrated at start)
   --listen ADDR         HTTP address for webhooks, health, metrics and admin (default "127.0.0.1:8787")
-  --erp NAME            the ERP: d365fo, bc (Business Central), dynsl (Dynamics SL), ax2012 (AIF);
+  --erp NAME            the ERP: d365fo, bc (Business Central), dynsl (Dynamics SL), ax2012 (AIF),
+                        dataverse (Dynamics 365 Sales);
                         sandbox[:NAME] for an embedded stand-in speaking NAME's protocol on loopback
                         (default "sandbox", F&O's); with --demo, NAME picks the sandbox and the flows
   --erp-url URL         d365fo: the environment URL, https://contoso.operations.dynamics.com;
                         bc: the API root, https://api.businesscentral.dynamics.com/v2.0/TENANT/ENV/api/v2.0;
-                        ax2012: the AIF inbound port, http://aos/MicrosoftDynamicsAXAif60/FlowServices
+                        ax2012: the AIF inbound port, http://aos/MicrosoftDynamicsAXAif60/FlowServices;
+                        dataverse: the environment, https://contoso.crm.dynamics.com
   --sandbox-db PATH     the sandbox ERP's database (default: beside the store)
   --env NAME            the env block whose param values to use
   --param NAME=VALUE    override a param (repeatable)
@@ -77,7 +79,7 @@ Secrets (never taken from the command line, never logged):
                            verified by PayPal's verify-webhook-signature API instead
   PAYPAL_API_BASE          PayPal's API (default https://api-m.paypal.com; the sandbox is
                            https://api-m.sandbox.paypal.com)
-  D365_TENANT, D365_CLIENT_ID, D365_CLIENT_SECRET   the Entra ID app for --erp d365fo and bc
+  D365_TENANT, D365_CLIENT_ID, D365_CLIENT_SECRET   the Entra ID app for --erp d365fo, bc and dataverse
   D365_WEBHOOK_SECRET      turns on POST /webhooks/d365fo for F&O business events: the bearer token
                            (or ?code=) the business event endpoint is configured with
   PAYTRACE_USERNAME, PAYTRACE_PASSWORD, PAYTRACE_INTEGRATOR_ID   the PayTrace API user, when the
