@@ -88,6 +88,7 @@ var erps = []erpCase{
 			return bc.New(bc.Config{BaseURL: base + "/api/v2.0", TokenURL: base + "/test/oauth2/v2.0/token", ClientID: "flowd", ClientSecret: "s3cret",
 				Timeout: timeout, Company: company})
 		},
+		flowdArgs: func(db string) []string { return []string{"--erp", "sandbox:bc", "--sandbox-db", db} },
 		perCharge: map[string]int{"salesOrders": 1, "customerPayments": 1},
 		unique:    [2]string{"customerPayments", "externalDocumentNumber"},
 		customers: "customers", customerNo: "number",
@@ -111,6 +112,7 @@ var erps = []erpCase{
 			return dataverse.New(dataverse.Config{BaseURL: base, TokenURL: base + "/test/oauth2/v2.0/token", ClientID: "flowd", ClientSecret: "s3cret",
 				Timeout: timeout})
 		},
+		flowdArgs: func(db string) []string { return []string{"--erp", "sandbox:dataverse", "--sandbox-db", db} },
 		perCharge: map[string]int{"salesorders": 1, "invoices": 1, "new_stripepayments": 1},
 		unique:    [2]string{"invoices", "new_stripechargeid"},
 		customers: "accounts", customerNo: "new_stripecustomerid",
