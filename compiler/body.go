@@ -33,6 +33,9 @@ type flowUnit struct {
 	lets    []*Symbol
 	aggVars []cel.EnvOption // ledger: the variables aggregates were lowered to
 	signals *Symbol         // the built-in signals variable, nil without a gateway trigger
+
+	loop   *scope   // the scope of the for body being checked, nil outside one
+	bodies []*scope // the scopes of the flow's for bodies, once checked
 }
 
 // checkBodies checks every flow and ledger, in parallel.
@@ -95,6 +98,10 @@ func (fu *flowUnit) declare(id *ast.Ident, kind SymbolKind, t *schema.Type, from
 		return nil
 	}
 	sym := &Symbol{Name: id.Name, Kind: kind, Type: t, Decl: id, File: fu.f.Source.Name, FromEvent: fromEvent}
+	if prev, ok := fu.inBody(id.Name); ok { // a for body's names are the flow's variables too
+		fu.u.duplicate(fu.f, id, prev)
+		return nil
+	}
 	if prev := fu.sc.declare(sym); prev != nil {
 		fu.u.duplicate(fu.f, id, prev)
 		return nil
@@ -139,50 +146,7 @@ func (fu *flowUnit) check() {
 		if fu.trigger == nil && i == 0 {
 			fu.missingTrigger()
 		}
-		switch s := s.(type) {
-		case *ast.OrderBy:
-			c := fu.u.check(fu.f, s.Key, fu.sc, "")
-			if c.ok && fu.plan.OrderBy != nil {
-				fu.errorf(s, diag.Misplaced, "a flow has one ordering key")
-			}
-			fu.plan.OrderBy = fu.pexpr(s.Key, c)
-		case *ast.Let:
-			c := fu.u.check(fu.f, s.Value, fu.sc, "")
-			t := SchemaType(c.typ)
-			if sym := fu.declare(s.Name, LetSym, t, c.fromEvent); sym != nil {
-				sym.Expr = s.Value
-				fu.lets = append(fu.lets, sym)
-			}
-			fu.plan.Steps = append(fu.plan.Steps, &plan.Step{Kind: plan.StepLet, At: fu.at(s), Name: s.Name.Name, Expr: fu.pexpr(s.Value, c)})
-		case *ast.When:
-			c := fu.u.check(fu.f, s.Cond, fu.sc, "")
-			if c.ok && c.typ.String() != "bool" && c.typ.String() != "dyn" {
-				fu.errorf(s.Cond, diag.TypeMismatch, "a when condition must be a bool, but this is %s", typeWords(c.typ))
-			}
-			fu.plan.Steps = append(fu.plan.Steps, &plan.Step{Kind: plan.StepWhen, At: fu.at(s), Expr: fu.pexpr(s.Cond, c)})
-		case *ast.Review:
-			c := fu.u.check(fu.f, &s.Cond.Expr, fu.sc, "")
-			if c.ok && c.typ.String() != "bool" && c.typ.String() != "dyn" {
-				fu.errorf(&s.Cond.Expr, diag.TypeMismatch, "a review condition must be a bool, but this is %s", typeWords(c.typ))
-			}
-			r := fu.u.check(fu.f, s.Reason, fu.sc, "")
-			if r.ok && r.typ.String() != "string" && r.typ.String() != "dyn" {
-				fu.errorf(s.Reason, diag.TypeMismatch, "a review's reason must be a string, but this is %s", typeWords(r.typ)).
-					Suggestion = "say why in words, e.g. because signals.reason"
-			}
-			fu.plan.Steps = append(fu.plan.Steps, &plan.Step{Kind: plan.StepReview, At: fu.at(s), Expr: fu.pexpr(&s.Cond.Expr, c), Reason: fu.pexpr(s.Reason, r)})
-		case *ast.Lookup:
-			fu.checkLookup(s)
-		case *ast.Write:
-			fu.checkWrite(s)
-		case *ast.For, *ast.GroupBy, *ast.Journal:
-			if !fu.ledger {
-				fu.errorf(s, diag.Misplaced, "%s belongs in a ledger, not a flow", stmtWord(s)).
-					Suggestion = "declare it as `ledger " + fu.name.Name + " { ... }`"
-				continue
-			}
-			fu.checkLedgerStmt(s)
-		}
+		fu.checkStmt(s)
 	}
 	if len(stmts) == 0 {
 		fu.missingTrigger()
@@ -198,6 +162,70 @@ func (fu *flowUnit) check() {
 		if !l.Used() {
 			fu.u.warnf(fu.f, l.Decl, diag.Unused, "let %s is never used", l.Name)
 		}
+	}
+}
+
+// checkStmt checks one statement of a flow or ledger body (or of a flow's
+// for body) after the trigger.
+func (fu *flowUnit) checkStmt(s ast.Stmt) {
+	switch s := s.(type) {
+	case *ast.OrderBy:
+		c := fu.u.check(fu.f, s.Key, fu.sc, "")
+		if c.ok && fu.plan.OrderBy != nil {
+			fu.errorf(s, diag.Misplaced, "a flow has one ordering key")
+		}
+		fu.plan.OrderBy = fu.pexpr(s.Key, c)
+	case *ast.Let:
+		c := fu.u.check(fu.f, s.Value, fu.sc, "")
+		t := SchemaType(c.typ)
+		if sym := fu.declare(s.Name, LetSym, t, c.fromEvent); sym != nil {
+			sym.Expr = s.Value
+			fu.lets = append(fu.lets, sym)
+		}
+		fu.plan.Steps = append(fu.plan.Steps, &plan.Step{Kind: plan.StepLet, At: fu.at(s), Name: s.Name.Name, Expr: fu.pexpr(s.Value, c)})
+	case *ast.When:
+		c := fu.u.check(fu.f, s.Cond, fu.sc, "")
+		if c.ok && c.typ.String() != "bool" && c.typ.String() != "dyn" {
+			fu.errorf(s.Cond, diag.TypeMismatch, "a when condition must be a bool, but this is %s", typeWords(c.typ))
+		}
+		fu.plan.Steps = append(fu.plan.Steps, &plan.Step{Kind: plan.StepWhen, At: fu.at(s), Expr: fu.pexpr(s.Cond, c)})
+	case *ast.Review:
+		c := fu.u.check(fu.f, &s.Cond.Expr, fu.sc, "")
+		if c.ok && c.typ.String() != "bool" && c.typ.String() != "dyn" {
+			fu.errorf(&s.Cond.Expr, diag.TypeMismatch, "a review condition must be a bool, but this is %s", typeWords(c.typ))
+		}
+		r := fu.u.check(fu.f, s.Reason, fu.sc, "")
+		if r.ok && r.typ.String() != "string" && r.typ.String() != "dyn" {
+			fu.errorf(s.Reason, diag.TypeMismatch, "a review's reason must be a string, but this is %s", typeWords(r.typ)).
+				Suggestion = "say why in words, e.g. because signals.reason"
+		}
+		fu.plan.Steps = append(fu.plan.Steps, &plan.Step{Kind: plan.StepReview, At: fu.at(s), Expr: fu.pexpr(&s.Cond.Expr, c), Reason: fu.pexpr(s.Reason, r)})
+	case *ast.Lookup:
+		fu.checkLookup(s)
+	case *ast.Write:
+		fu.checkWrite(s)
+	case *ast.For:
+		switch {
+		case fu.ledger && s.Items != nil:
+			fu.errorf(s.Items, diag.Misplaced, "a ledger iterates a gateway list: for item in connector.list(arg: value)").
+				Suggestion = "to write once per item of a list, use for in a flow"
+		case fu.ledger && s.Body != nil:
+			fu.errorf(s.Body, diag.Misplaced, "a ledger's for has no body: its journal posts the items")
+		case fu.ledger:
+			fu.checkLedgerStmt(s)
+		case s.Items != nil:
+			fu.checkEach(s)
+		default:
+			fu.errorf(s, diag.Misplaced, "for belongs in a ledger, not a flow").
+				Suggestion = "declare it as `ledger " + fu.name.Name + " { ... }`"
+		}
+	case *ast.GroupBy, *ast.Journal:
+		if !fu.ledger {
+			fu.errorf(s, diag.Misplaced, "%s belongs in a ledger, not a flow", stmtWord(s)).
+				Suggestion = "declare it as `ledger " + fu.name.Name + " { ... }`"
+			return
+		}
+		fu.checkLedgerStmt(s)
 	}
 }
 

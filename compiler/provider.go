@@ -6,6 +6,7 @@ import (
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 
+	"github.com/flowhq/flow/stdlib"
 	"github.com/flowhq/flow/stdlib/jsonval"
 	"github.com/flowhq/flow/stdlib/schema"
 )
@@ -113,8 +114,9 @@ func (e constError) Error() string { return string(e) }
 
 const errNotObject = constError("value is not an object")
 
-// builtinObjects are the object types of the built-in schedule trigger and
-// of the signals every gateway-triggered flow can read.
+// builtinObjects are the object types of the built-in schedule trigger, of
+// the signals every gateway-triggered flow can read, and of the periods
+// recognize() returns.
 var builtinObjects = func() []*schema.Object {
 	tick, err := schema.NewObject("schedule.Tick", "a scheduled run", []*schema.Field{
 		{Name: "id", Type: schema.StringType, Doc: "the run's id: the schedule's name and its due time"},
@@ -134,7 +136,7 @@ var builtinObjects = func() []*schema.Object {
 	if err != nil {
 		panic(err)
 	}
-	return []*schema.Object{tick, signals}
+	return []*schema.Object{tick, signals, stdlib.RevenuePeriodObject}
 }()
 
 // SignalsType is the type of the `signals` variable of gateway-triggered

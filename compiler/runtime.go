@@ -36,6 +36,11 @@ func (fu *flowUnit) recordEnv() {
 			opts = append(opts, cel.Variable(sym.Name, celType(sym.Type)))
 		}
 	}
+	for _, sc := range fu.bodies { // for bodies: variables of the flow, out of scope after their for
+		for _, sym := range sc.order {
+			opts = append(opts, cel.Variable(sym.Name, celType(sym.Type)))
+		}
+	}
 	env, err := base.Extend(append(opts, fu.aggVars...)...)
 	if err != nil {
 		return

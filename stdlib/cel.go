@@ -134,6 +134,7 @@ func allFunctions(cfg *config) []function {
 	fs = append(fs, operatorFunctions()...)
 	fs = append(fs, textFunctions()...)
 	fs = append(fs, timeFunctions(cfg)...)
+	fs = append(fs, revenueFunctions(cfg)...)
 	return fs
 }
 

@@ -86,6 +86,7 @@ const (
 	StepReview = "review"
 	StepLookup = "lookup"
 	StepWrite  = "write"
+	StepFor    = "for"
 )
 
 // Step is one statement of a flow, in order.
@@ -104,6 +105,11 @@ type Step struct {
 	Op        string  `json:"op,omitempty"` // write: create | upsert | update
 	Key       *Expr   `json:"key,omitempty"`
 	Fields    []Field `json:"fields,omitempty"`
+
+	// For: Expr is the list, Name the item variable, and Body the steps
+	// run once per item (a when or a lookup's `else skip` in it skips
+	// that item only).
+	Body []*Step `json:"body,omitempty"`
 }
 
 // Field is one assignment to an ERP field.
@@ -195,10 +201,17 @@ func (p *Plan) Flow(name string) *Flow {
 // alias: the runtime binds a gateway's writer only then.
 func (p *Plan) WritesTo(alias string) bool {
 	for _, f := range p.Flows {
-		for _, s := range f.Steps {
-			if s.Kind == StepWrite && s.Connector == alias {
-				return true
-			}
+		if writesTo(f.Steps, alias) {
+			return true
+		}
+	}
+	return false
+}
+
+func writesTo(steps []*Step, alias string) bool {
+	for _, s := range steps {
+		if s.Kind == StepWrite && s.Connector == alias || writesTo(s.Body, alias) {
+			return true
 		}
 	}
 	return false

@@ -98,13 +98,26 @@ func (w *Write) Name() *Ident {
 	return w.Target.Parts[0]
 }
 
-// For iterates a gateway list source (ledgers):
-// `for bt in stripe.balance_transactions(payout: po.id)`.
+// For iterates. In a ledger it reads a gateway list source, named
+// `connector.list(arg: value, ...)`:
+// `for bt in stripe.balance_transactions(payout: po.id)`. In a flow it runs
+// its body once per item of a list expression (Items), such as a list the
+// event holds: `for line in inv.lines.data { create ... }`.
 type For struct {
 	Span
-	Var    *Ident `parser:"\"for\" @@ \"in\""`
-	Source *Path  `parser:"@@ \"(\""`
-	Args   []*Arg `parser:"( @@ \",\"? )* \")\""`
+	Var *Ident `parser:"\"for\" @@ \"in\""`
+	// A list source is told from an expression by its shape: two names,
+	// "(", then a named argument or ")".
+	Source *Path  `parser:"( (?= Ident \".\" Ident \"(\" ( Ident \":\" | \")\" ) ) @@ \"(\""`
+	Args   []*Arg `parser:"  ( @@ \",\"? )* \")\""`
+	Items  *Expr  `parser:"| @@ )"`
+	Body   *Stmts `parser:"@@?"`
+}
+
+// Stmts is the braced statements a flow's for runs per item.
+type Stmts struct {
+	Span
+	Stmts []Stmt `parser:"\"{\" @@* \"}\""`
 }
 
 // Arg is a named argument of a list source.

@@ -40,11 +40,24 @@ func (p *printer) stmt(s ast.Stmt) {
 		p.block(head, s.Body, "")
 		return
 	case *ast.For:
+		if s.Items != nil {
+			head := "for " + s.Var.Name + " in " + p.expr(s.Items)
+			if s.Body == nil {
+				p.line(head)
+				break
+			}
+			p.body(head, s.Body.Stmts, s.Body.End().Offset)
+			return
+		}
 		args := make([]string, len(s.Args))
 		for i, a := range s.Args {
 			args[i] = a.Name.Name + ": " + p.expr(a.Value)
 		}
 		p.line("for " + s.Var.Name + " in " + s.Source.String() + "(" + strings.Join(args, ", ") + ")")
+		if s.Body != nil { // a ledger's for has no body; the checker says so
+			p.body("", s.Body.Stmts, s.Body.End().Offset)
+			return
+		}
 	case *ast.GroupBy:
 		keys := make([]string, len(s.Keys))
 		for i, k := range s.Keys {

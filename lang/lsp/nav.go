@@ -138,6 +138,9 @@ func stmtSymbol(st ast.Stmt) (namedStmt, bool) {
 		if st.Var != nil && st.Source != nil {
 			return namedStmt{st.Var, "for in " + st.Source.String(), protocol.SymbolKindVariable}, true
 		}
+		if st.Var != nil && st.Items != nil {
+			return namedStmt{st.Var, "for in " + strings.TrimSpace(st.Items.Text), protocol.SymbolKindVariable}, true
+		}
 	}
 	return namedStmt{}, false
 }

@@ -51,6 +51,7 @@ type step struct {
 	miss   []field
 	wait   time.Duration
 	object *schema.Object // the entity's schema
+	body   []*step        // for: the steps run per item
 }
 
 type field struct {
@@ -140,7 +141,24 @@ func (p *Program) build(pf *plan.Flow, env *cel.Env) (*Flow, error) {
 		return out
 	}
 	f.orderBy = compile(pf.OrderBy)
-	for _, ps := range pf.Steps {
+	f.steps, err = p.buildSteps(pf.Steps, compile, fields)
+	if pf.Ledger != nil && err == nil {
+		f.ledger, err = p.buildLedger(pf.Ledger, compile, fields)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if f.globalsAct, err = interpreter.NewActivation(f.globals); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// buildSteps compiles the steps of a flow, and of its for bodies.
+func (p *Program) buildSteps(steps []*plan.Step, compile func(*plan.Expr) cel.Program, fields func([]plan.Field) []field) ([]*step, error) {
+	var out []*step
+	var err error
+	for _, ps := range steps {
 		s := &step{Step: ps}
 		s.expr = compile(ps.Expr)
 		s.reason = compile(ps.Reason)
@@ -158,18 +176,14 @@ func (p *Program) build(pf *plan.Flow, env *cel.Env) (*Flow, error) {
 		if ps.Entity != "" {
 			s.object = p.entity(ps.Connector, ps.Entity)
 		}
-		f.steps = append(f.steps, s)
+		if len(ps.Body) > 0 {
+			if s.body, err = p.buildSteps(ps.Body, compile, fields); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, s)
 	}
-	if pf.Ledger != nil {
-		f.ledger, err = p.buildLedger(pf.Ledger, compile, fields)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if f.globalsAct, err = interpreter.NewActivation(f.globals); err != nil {
-		return nil, err
-	}
-	return f, nil
+	return out, nil
 }
 
 func (p *Program) entity(alias, name string) *schema.Object {

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/common/types/traits"
 	"github.com/google/cel-go/interpreter"
 
 	"github.com/flowhq/flow/compiler"
@@ -346,8 +348,53 @@ func (r *run) step(ctx context.Context, n int, s *step) (stop bool, err error) {
 		return r.lookup(ctx, n, s)
 	case plan.StepWrite:
 		return false, r.write(ctx, n, s)
+	case plan.StepFor:
+		return false, r.each(ctx, n, s)
 	}
 	return false, nil
+}
+
+// each runs a for's body once per item of its list. A when or a lookup's
+// `else skip` in the body skips that item; a failure names the item.
+func (r *run) each(ctx context.Context, n int, s *step) error {
+	v, err := r.eval(s.expr, s.Expr.At)
+	if err != nil {
+		return err
+	}
+	list, ok := v.(traits.Lister)
+	if !ok {
+		if v == types.NullValue { // an absent list has no items
+			r.trace(n, s, "no items: %s is null", s.Expr.Text)
+			return nil
+		}
+		return &Error{Class: Dead, Err: fmt.Errorf("%s: for iterates a list, got %s", s.Expr.At, v.Type().TypeName())}
+	}
+	size, _ := list.Size().(types.Int)
+	for i := types.Int(0); i < size; i++ {
+		r.vars[s.Name] = list.Get(i)
+		for _, bs := range s.body {
+			stop, err := r.step(ctx, n, bs)
+			if err != nil {
+				return itemError(err, s.Name, int(i)+1, int(size))
+			}
+			if stop {
+				break
+			}
+		}
+	}
+	delete(r.vars, s.Name)
+	r.trace(n, s, "%d item(s) of %s", size, s.Expr.Text)
+	return nil
+}
+
+// itemError says which item of a for failed, keeping the error's class.
+func itemError(err error, name string, i, of int) error {
+	var e *Error
+	if errors.As(err, &e) {
+		e.Err = fmt.Errorf("%s %d of %d: %w", name, i, of, e.Err)
+		return e
+	}
+	return fmt.Errorf("%s %d of %d: %w", name, i, of, err)
 }
 
 func (r *run) driver(alias string) (erp.Driver, error) {
