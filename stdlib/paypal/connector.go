@@ -43,13 +43,18 @@ func build(text string) (*schema.Connector, error) {
 		}
 		objects[obj.Name] = obj
 	}
+	entities, err := addCreatables(objects)
+	if err != nil {
+		return nil, err
+	}
 	return &schema.Connector{
 		Name:     Name,
 		Kind:     schema.Gateway,
-		Doc:      "PayPal REST payments: webhook events and API reads, typed from PayPal's OpenAPI specifications (" + g.source + ").",
+		Doc:      "PayPal REST payments: webhook events, API reads and creates (refunds, payouts), typed from PayPal's OpenAPI specifications (" + g.source + ").",
 		Objects:  objects,
 		Events:   events,
 		Lists:    lists(),
+		Entities: entities,
 		Config:   config(),
 		Reverses: reverses(events),
 	}, nil // TestConnectorValidates checks every reference resolves

@@ -208,9 +208,16 @@ type Money struct {
 	Value    decimal.Decimal // exact; sent with its own places: 30.00 as "30.00"
 }
 
+// json is the amount as the v2 payments API spells it (currency_code).
 func (m Money) json() map[string]string {
 	places := max(int32(0), -m.Value.Exponent())
 	return map[string]string{"currency_code": strings.ToUpper(m.Currency), "value": m.Value.StringFixed(places)}
+}
+
+// payoutJSON is the amount as the v1 Payouts API spells it (currency).
+func (m Money) payoutJSON() map[string]string {
+	places := max(int32(0), -m.Value.Exponent())
+	return map[string]string{"currency": strings.ToUpper(m.Currency), "value": m.Value.StringFixed(places)}
 }
 
 // RefundRequest is the body of a capture refund. The zero value refunds
@@ -296,7 +303,7 @@ func (c *Client) CreatePayout(ctx context.Context, p Payout) (map[string]any, er
 		if it.Receiver == "" || !it.Amount.Value.IsPositive() {
 			return nil, fmt.Errorf("paypal: payout: item %d needs a receiver and a positive amount", i+1)
 		}
-		item := map[string]any{"receiver": it.Receiver, "amount": it.Amount.json()}
+		item := map[string]any{"receiver": it.Receiver, "amount": it.Amount.payoutJSON()}
 		for k, v := range map[string]string{"recipient_type": it.RecipientType, "note": it.Note, "sender_item_id": it.SenderItemID} {
 			if v != "" {
 				item[k] = v

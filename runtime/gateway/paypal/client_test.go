@@ -388,7 +388,7 @@ func TestPayouts(t *testing.T) {
 		t.Errorf("PayPal-Request-Id = %q", got)
 	}
 	sent, _ := json.Marshal(d.payouts[0])
-	want := `{"items":[{"amount":{"currency_code":"USD","value":"10.00"},"receiver":"vendor@example.com","recipient_type":"EMAIL","sender_item_id":"VINV-1"}],"sender_batch_header":{"email_subject":"You have a payout!","sender_batch_id":"vendor-pay:2024-05-01"}}`
+	want := `{"items":[{"amount":{"currency":"USD","value":"10.00"},"receiver":"vendor@example.com","recipient_type":"EMAIL","sender_item_id":"VINV-1"}],"sender_batch_header":{"email_subject":"You have a payout!","sender_batch_id":"vendor-pay:2024-05-01"}}`
 	if string(sent) != want {
 		t.Errorf("payout sent\n%s\nwant\n%s", sent, want)
 	}
