@@ -30,7 +30,8 @@ Runs the tests written next to the flows: every *.flowtest file under PATH
 (default ".") tests the flow package in its directory. A .flowtest file is
 a txtar archive; each test is a group of sections named <test>/<part>:
 
-  -- refund waits for its order/event.json --     the gateway event (inline JSON), or
+  -- refund waits for its order/event.json --     the gateway event (inline JSON; a schedule's tick is
+                                                  {"schedule": "<flow>", "time": "<RFC 3339>"}), or
   -- refund waits for its order/event --          a path to one, relative to the test file
   -- refund waits for its order/given.jsonl --    ERP records that exist: {"entity": ..., "fields": {...}}
   -- payout posts a journal/list.balance_transactions.jsonl --

@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/flowhq/flow/stdlib/jsonval"
@@ -12,7 +13,9 @@ import (
 // take them, and tells its gateway by its envelope: a PayPal webhook event
 // has an event_type ("PAYMENT.CAPTURE.COMPLETED") and a create_time
 // (RFC 3339); a PayTrace event (the envelope flowd's poller writes, see
-// runtime/gateway/paytrace) says "gateway": "paytrace"; a Stripe event has
+// runtime/gateway/paytrace) says "gateway": "paytrace"; a Dataverse
+// webhook's RemoteExecutionContext has a MessageName and a
+// PrimaryEntityName (see dataverseEvent); a Stripe event has
 // a type ("charge.succeeded") and a created time (Unix seconds). Source is
 // the connector name the flows import ("paypal", "stripe"), which is how
 // Program.Flows finds the flows it triggers. Received is the event's own
@@ -25,6 +28,12 @@ func DecodeEvent(payload []byte) (*Event, error) {
 	}
 	if typ := stringField(body, "BusinessEventId"); typ != "" { // Dynamics 365 F&O, see d365Event
 		return d365Event(body, typ)
+	}
+	if isDataverse(body) { // a Dataverse webhook's execution context, see dataverseEvent
+		return dataverseEvent(payload)
+	}
+	if flow := stringField(body, "schedule"); flow != "" {
+		return tickEvent(flow, stringField(body, "time"))
 	}
 	id := stringField(body, "id")
 	if stringField(body, "gateway") == "paytrace" {
@@ -69,6 +78,23 @@ func paytraceEvent(id string, body *jsonval.Object) (*Event, error) {
 		received = t.UTC()
 	}
 	return &Event{ID: id, Source: "paytrace", Type: typ, Received: received, Body: body}, nil
+}
+
+// tickEvent is a schedule's tick as a test gives it: {"schedule": "<flow>",
+// "time": RFC 3339}; the flow sees it as flowd's ticks look,
+// {"id": "<flow>@<time>", "time": "<time>"}.
+func tickEvent(flow, at string) (*Event, error) {
+	t, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		return nil, fmt.Errorf("a tick of schedule %s needs a time (RFC 3339): %q", flow, at)
+	}
+	at = t.UTC().Format(time.RFC3339)
+	id := flow + "@" + at
+	body, err := jsonval.Parse([]byte(fmt.Sprintf(`{"id":%q,"time":%q}`, id, at)))
+	if err != nil {
+		return nil, err
+	}
+	return &Event{ID: id, Source: ScheduleSource, Type: flow, Received: t.UTC(), Body: body}, nil
 }
 
 func stringField(o *jsonval.Object, key string) string {
