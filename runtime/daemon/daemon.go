@@ -52,6 +52,11 @@ type Config struct {
 	// gives it as a bearer token or as the URL's code parameter; "" refuses
 	// them.
 	D365WebhookSecret string
+	// DataverseWebhookKey authenticates Dataverse webhook events posted to
+	// /webhooks/dataverse: the key as the code query parameter (WebhookKey
+	// auth), an x-api-key header or a bearer token (HttpHeader auth); ""
+	// refuses them.
+	DataverseWebhookKey string
 	// Tolerance is how old a webhook signature may be (default 300 s).
 	Tolerance time.Duration
 	// Lookups caches the records lookups find, across reloads; nil

@@ -44,6 +44,10 @@ type Schema struct {
 	// Guids and Dates are the Edm.Guid and Edm.Date columns.
 	Guids map[string]map[string]bool
 	Dates map[string]map[string]bool
+	// Logical maps each entity set to its table's logical name (the
+	// entity type's name: "accounts" -> "account"), which webhook events
+	// are named by.
+	Logical map[string]string
 }
 
 // IsBind reports whether field of set is a lookup written with @odata.bind.
@@ -332,6 +336,7 @@ func build(base *schema.Connector, ext *extras, name string) (*Schema, error) {
 		Binds:         map[string]map[string]Bind{},
 		Guids:         map[string]map[string]bool{},
 		Dates:         map[string]map[string]bool{},
+		Logical:       map[string]string{},
 	}
 	rename := func(obj string) string {
 		if rest, ok := strings.CutPrefix(obj, d365fo.Name+"."); ok {
@@ -372,6 +377,8 @@ func build(base *schema.Connector, ext *extras, name string) (*Schema, error) {
 	bySet := map[string]extraSet{}
 	for _, es := range ext.sets {
 		bySet[es.name] = es
+		q := ext.qualify(es.typ)
+		s.Logical[es.name] = q[strings.LastIndexByte(q, '.')+1:]
 	}
 	objects := map[string]*schema.Object{}
 	for oname, o := range base.Objects {
@@ -442,12 +449,21 @@ func build(base *schema.Connector, ext *extras, name string) (*Schema, error) {
 		entities[set] = obj
 		objects[obj.Name] = obj
 	}
+	for set := range s.Logical {
+		if entities[set] == nil {
+			delete(s.Logical, set)
+		}
+	}
+	events, err := addEvents(objects, entities, s.Logical)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
 	s.Connector = &schema.Connector{
 		Name:     Name,
 		Kind:     schema.ERP,
 		Doc:      "Microsoft Dataverse (Dynamics 365 Sales / Customer Engagement): tables under /api/data/v9.2/<entity set>.",
 		Objects:  objects,
-		Events:   map[string]*schema.Event{},
+		Events:   events,
 		Lists:    map[string]*schema.ListSource{},
 		Entities: entities,
 		Config:   configFields(),
