@@ -82,6 +82,8 @@ Secrets (never taken from the command line, never logged):
   D365_TENANT, D365_CLIENT_ID, D365_CLIENT_SECRET   the Entra ID app for --erp d365fo, bc and dataverse
   D365_WEBHOOK_SECRET      turns on POST /webhooks/d365fo for F&O business events: the bearer token
                            (or ?code=) the business event endpoint is configured with
+  DATAVERSE_WEBHOOK_KEY    turns on POST /webhooks/dataverse: the key of the Dataverse webhook's
+                           service endpoint (WebhookKey auth sends it as ?code=; x-api-key or bearer too)
   PAYTRACE_USERNAME, PAYTRACE_PASSWORD, PAYTRACE_INTEGRATOR_ID   the PayTrace API user, when the
                            flows' paytrace import polls (poll: "*/5 * * * *")
   SL_DSN                   --erp dynsl: the SL application database, sqlserver://USER:PW@HOST:1433?database=SLAPP
@@ -94,7 +96,7 @@ Secrets (never taken from the command line, never logged):
                            (at most 5 alerts of a kind per 10 minutes)
   Each can instead name a file in NAME_FILE (e.g. STRIPE_WEBHOOK_SECRET_FILE=/run/secrets/whsec).
 
-Routes: POST /webhooks/stripe, /webhooks/paypal, /webhooks/d365fo, GET /healthz, /readyz, /metrics; the console at /console/;
+Routes: POST /webhooks/stripe, /webhooks/paypal, /webhooks/d365fo, /webhooks/dataverse, GET /healthz, /readyz, /metrics; the console at /console/;
 the admin API: GET /admin/events[/ID], /admin/dlq, /admin/payouts, /admin/plan, /admin/stats,
 POST /admin/dlq/ID/replay, /admin/dlq/replay.
 `
@@ -234,10 +236,12 @@ func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 		AdminToken:    secrets.adminToken,
 		// F&O business events (POST /webhooks/d365fo) need it; unset, the route answers 404.
 		D365WebhookSecret: secrets.d365Webhook,
-		Workers:           o.workers,
-		Watch:             !o.noWatch,
-		Logger:            log,
-		Lists:             map[string]engine.Lister{},
+		// Dataverse webhooks (POST /webhooks/dataverse) need it; unset, the route answers 404.
+		DataverseWebhookKey: secrets.dataverseWebhook,
+		Workers:             o.workers,
+		Watch:               !o.noWatch,
+		Logger:              log,
+		Lists:               map[string]engine.Lister{},
 	}
 	if secrets.alertWebhook != "" {
 		cfg.Notifier = &daemon.WebhookNotifier{URL: secrets.alertWebhook}
@@ -442,7 +446,7 @@ type secretValues struct {
 	adminToken                            string
 	alertWebhook                          string
 	slDSN, axUser, axPassword             string
-	d365Webhook                           string
+	d365Webhook, dataverseWebhook         string
 	paypalWebhookID, paypalClientID       string
 	paypalSecret, paypalVerify, paypalAPI string
 }
@@ -467,7 +471,7 @@ func readSecrets(demo bool) (secretValues, error) {
 	s.adminToken = get("FLOWD_ADMIN_TOKEN")
 	s.alertWebhook = get("FLOWD_ALERT_WEBHOOK")
 	s.slDSN, s.axUser, s.axPassword = get("SL_DSN"), get("AX_USERNAME"), get("AX_PASSWORD")
-	s.d365Webhook = get("D365_WEBHOOK_SECRET")
+	s.d365Webhook, s.dataverseWebhook = get("D365_WEBHOOK_SECRET"), get("DATAVERSE_WEBHOOK_KEY")
 	s.paypalWebhookID, s.paypalClientID, s.paypalSecret = get("PAYPAL_WEBHOOK_ID"), get("PAYPAL_CLIENT_ID"), get("PAYPAL_CLIENT_SECRET")
 	s.paypalVerify, s.paypalAPI = os.Getenv("PAYPAL_VERIFY"), cmp.Or(os.Getenv("PAYPAL_API_BASE"), paypal.LiveBaseURL)
 	if demo && len(s.stripeWebhook) == 0 {
