@@ -52,6 +52,9 @@ type Config struct {
 	// gives it as a bearer token or as the URL's code parameter; "" refuses
 	// them.
 	D365WebhookSecret string
+	// BC, when set, takes Business Central change notifications at
+	// /webhooks/bc and lets RunBCSubscriptions keep their subscriptions.
+	BC *BCWebhooks
 	// DataverseWebhookKey authenticates Dataverse webhook events posted to
 	// /webhooks/dataverse: the key as the code query parameter (WebhookKey
 	// auth), an x-api-key header or a bearer token (HttpHeader auth); ""

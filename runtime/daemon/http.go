@@ -46,6 +46,7 @@ func (d *Daemon) Handler() http.Handler {
 	mux.HandleFunc("POST /webhooks/stripe", d.stripeWebhook)
 	mux.HandleFunc("POST /webhooks/paypal", d.paypalWebhook)
 	mux.HandleFunc("POST /webhooks/d365fo", d.d365Webhook)
+	mux.HandleFunc("POST /webhooks/bc", d.bcWebhook)
 	mux.HandleFunc("POST /webhooks/dataverse", d.dataverseWebhook)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "up"})

@@ -29,6 +29,9 @@ func DecodeEvent(payload []byte) (*Event, error) {
 	if typ := stringField(body, "BusinessEventId"); typ != "" { // Dynamics 365 F&O, see d365Event
 		return d365Event(body, typ)
 	}
+	if stringField(body, "subscriptionId") != "" && stringField(body, "changeType") != "" { // Business Central, see bcEvent
+		return bcEvent(body)
+	}
 	if isDataverse(body) { // a Dataverse webhook's execution context, see dataverseEvent
 		return dataverseEvent(payload)
 	}

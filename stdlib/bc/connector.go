@@ -204,6 +204,9 @@ func build(data []byte) (built, error) {
 		}
 	}
 	c.Journals[j.Lines] = &j
+	if err := addEvents(c); err != nil {
+		return built{}, err
+	}
 	if err := c.Validate(); err != nil {
 		return built{}, err
 	}

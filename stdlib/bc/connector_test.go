@@ -59,3 +59,41 @@ func TestDefaultSchema(t *testing.T) {
 		t.Error("broken JSON loads")
 	}
 }
+
+func TestChangeEvents(t *testing.T) {
+	c := Default()
+	ev := c.Events["customers.created"]
+	if ev == nil || ev.Object != "bc.customers" || ev.Envelope != "bc.customersNotification" {
+		t.Fatalf("customers.created = %+v", ev)
+	}
+	env := c.Objects[ev.Envelope]
+	rec, ok := env.Field("record")
+	if !ok || rec.Type.Kind != schema.Struct || rec.Type.Object != "bc.customers" {
+		t.Fatalf("record = %+v", rec)
+	}
+	if ct, _ := env.Field("changeType"); !ct.Type.HasEnumValue("collection") || !ct.Type.HasEnumValue("deleted") {
+		t.Fatalf("changeType = %+v", ct.Type)
+	}
+	if len(c.Events) != len(WebhookSets)*len(ChangeTypes) {
+		t.Errorf("%d events", len(c.Events))
+	}
+	if _, ok := c.Events["journalLines.created"]; ok {
+		t.Error("journal lines have no webhooks")
+	}
+	for _, tc := range []struct {
+		in        string
+		set, kind string
+		ok        bool
+	}{
+		{"customers.created", "customers", "created", true},
+		{"salesOrders.deleted", "salesOrders", "deleted", true},
+		{"customers.collection", "customers", "collection", false},
+		{"journalLines.updated", "journalLines", "updated", false},
+		{"customers", "", "", false},
+	} {
+		set, kind, ok := EventSet(tc.in)
+		if set != tc.set || kind != tc.kind || ok != tc.ok {
+			t.Errorf("EventSet(%q) = %q %q %v", tc.in, set, kind, ok)
+		}
+	}
+}

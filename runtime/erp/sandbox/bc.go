@@ -34,13 +34,14 @@ const bcAPI = "/api/v2.0/"
 type bcState struct {
 	companyID, companyName string
 	companies              *entity // the companies resource, served from bcState
+	subs                   *bcSubs // webhook subscriptions, bc_subscriptions.go
 }
 
 // openBC prepares the Business Central dialect: the company's id is
 // derived from its name, so a database reopened keeps it.
 func (s *Server) openBC() error {
 	sum := sha256.Sum256([]byte("bc-company:" + s.cfg.Company))
-	st := &bcState{companyID: guidOf(sum[:]), companyName: s.cfg.Company}
+	st := &bcState{companyID: guidOf(sum[:]), companyName: s.cfg.Company, subs: newBCSubs()}
 	obj, err := schema.NewObject("bc.companies", "Business Central companies.", []*schema.Field{
 		{Name: "id", Type: schema.StringType},
 		{Name: "systemVersion", Type: schema.StringType},
@@ -124,6 +125,10 @@ func (s *Server) serveBC(w http.ResponseWriter, r *http.Request, path string) {
 		rep.write(w)
 		return
 	}
+	if isBCSubscriptions(path) {
+		s.serveBCSubscriptions(w, r, path)
+		return
+	}
 	c := call{method: r.Method, path: path, query: r.URL.Query(), header: r.Header, root: rootURL(r) + strings.TrimSuffix(bcAPI, "/")}
 	s.count(r.Method + " " + bcKind(path))
 	s.faulty(w, r, func(body []byte) reply {
@@ -170,6 +175,7 @@ func (s *Server) bcDo(ctx context.Context, c call) reply {
 	if err := tx.Commit(); err != nil {
 		return s.bcInternal(err)
 	}
+	s.bcChanged(c, rep)
 	return rep
 }
 

@@ -45,6 +45,13 @@ type Config struct {
 	Seed     uint64           // seed of the fault generator
 	Logger   *slog.Logger     // nil = no logging
 	Now      func() time.Time // clock for token expiry; nil = time.Now
+
+	// BCNotifyDelay is how long the bc dialect coalesces changes before it
+	// sends a webhook notification (0 = 30 s, as BC online), and
+	// BCMaxNotifications how many records one may name before it becomes
+	// a "collection" notification (0 = 1,000); see bc_subscriptions.go.
+	BCNotifyDelay      time.Duration
+	BCMaxNotifications int
 }
 
 // Server is a running sandbox. It is safe for concurrent use.
