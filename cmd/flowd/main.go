@@ -53,6 +53,9 @@ Flags:
                         ax2012: the AIF inbound port, http://aos/MicrosoftDynamicsAXAif60/FlowServices;
                         dataverse: the environment, https://contoso.crm.dynamics.com
   --sandbox-db PATH     the sandbox ERP's database (default: beside the store)
+  --public-url URL      where the ERP reaches flowd from outside, https://flowd.example.com; Business
+                        Central's webhook subscriptions point at URL/webhooks/bc (with sandbox:bc,
+                        the listen address)
   --env NAME            the env block whose param values to use
   --param NAME=VALUE    override a param (repeatable)
   --workers N           parallel runs (default 4 per CPU)
@@ -82,6 +85,9 @@ Secrets (never taken from the command line, never logged):
   D365_TENANT, D365_CLIENT_ID, D365_CLIENT_SECRET   the Entra ID app for --erp d365fo, bc and dataverse
   D365_WEBHOOK_SECRET      turns on POST /webhooks/d365fo for F&O business events: the bearer token
                            (or ?code=) the business event endpoint is configured with
+  BC_WEBHOOK_CLIENT_STATE  with --erp bc: flowd subscribes to the changes its flows are triggered by
+                           (on erp.customers.created, ...), renews the subscriptions, and takes the
+                           notifications on POST /webhooks/bc; every notification must echo it
   DATAVERSE_WEBHOOK_KEY    turns on POST /webhooks/dataverse: the key of the Dataverse webhook's
                            service endpoint (WebhookKey auth sends it as ?code=; x-api-key or bearer too)
   PAYTRACE_USERNAME, PAYTRACE_PASSWORD, PAYTRACE_INTEGRATOR_ID   the PayTrace API user, when the
@@ -96,7 +102,7 @@ Secrets (never taken from the command line, never logged):
                            (at most 5 alerts of a kind per 10 minutes)
   Each can instead name a file in NAME_FILE (e.g. STRIPE_WEBHOOK_SECRET_FILE=/run/secrets/whsec).
 
-Routes: POST /webhooks/stripe, /webhooks/paypal, /webhooks/d365fo, /webhooks/dataverse, GET /healthz, /readyz, /metrics; the console at /console/;
+Routes: POST /webhooks/stripe, /webhooks/paypal, /webhooks/d365fo, /webhooks/dataverse, /webhooks/bc, GET /healthz, /readyz, /metrics; the console at /console/;
 the admin API: GET /admin/events[/ID], /admin/dlq, /admin/payouts, /admin/plan, /admin/stats,
 POST /admin/dlq/ID/replay, /admin/dlq/replay.
 `
@@ -115,6 +121,7 @@ func (p params) Set(s string) error {
 
 type options struct {
 	flows, store, listen, erp, erpURL, sandboxDB, env, logFormat, logLevel string
+	publicURL                                                              string
 	params                                                                 params
 	workers                                                                int
 	lookupTTL                                                              time.Duration
@@ -149,6 +156,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.erp, "erp", "sandbox", "")
 	fs.StringVar(&o.erpURL, "erp-url", "", "")
 	fs.StringVar(&o.sandboxDB, "sandbox-db", "", "")
+	fs.StringVar(&o.publicURL, "public-url", "", "")
 	fs.StringVar(&o.env, "env", "", "")
 	fs.Var(o.params, "param", "")
 	fs.IntVar(&o.workers, "workers", 0, "")
@@ -273,6 +281,9 @@ func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 	} else if cfg.ERP, err = kind.connect(ctx, setup); err != nil {
 		return err
 	}
+	if secrets.bcClientState != "" && kind.name == "bc" {
+		cfg.BC = &daemon.BCWebhooks{ClientState: secrets.bcClientState}
+	}
 
 	var stripeAPI *httptestServer
 	switch {
@@ -300,6 +311,21 @@ func start(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 	go func() { errc <- d.Serve(ctx, ln) }()
 	go func() { _ = d.RunSchedules(ctx) }()                          // `on schedule` flows
 	go func() { _ = d.RunPayTrace(ctx, daemon.PayTraceOptions{}) }() // when the flows' paytrace import has a poll
+	if cfg.BC != nil {
+		public := strings.TrimRight(o.publicURL, "/")
+		if public == "" && isSandbox {
+			public = "http://" + ln.Addr().String() // the sandbox is on this machine
+		}
+		if public == "" {
+			log.Warn("BC_WEBHOOK_CLIENT_STATE is set but --public-url is not: Business Central cannot reach flowd, so no subscriptions")
+		} else {
+			go func() {
+				if err := d.RunBCSubscriptions(ctx, daemon.BCSubscriptionOptions{NotificationURL: public + "/webhooks/bc"}); err != nil {
+					log.Error("bc subscriptions", "err", err)
+				}
+			}()
+		}
+	}
 	if o.demo {
 		if err := runDemo(ctx, stdout, "http://"+ln.Addr().String(), secrets.stripeWebhook[0], o.store, st, kind, sb); err != nil {
 			log.Error("demo", "err", err)
@@ -447,6 +473,7 @@ type secretValues struct {
 	alertWebhook                          string
 	slDSN, axUser, axPassword             string
 	d365Webhook, dataverseWebhook         string
+	bcClientState                         string
 	paypalWebhookID, paypalClientID       string
 	paypalSecret, paypalVerify, paypalAPI string
 }
@@ -472,6 +499,7 @@ func readSecrets(demo bool) (secretValues, error) {
 	s.alertWebhook = get("FLOWD_ALERT_WEBHOOK")
 	s.slDSN, s.axUser, s.axPassword = get("SL_DSN"), get("AX_USERNAME"), get("AX_PASSWORD")
 	s.d365Webhook, s.dataverseWebhook = get("D365_WEBHOOK_SECRET"), get("DATAVERSE_WEBHOOK_KEY")
+	s.bcClientState = get("BC_WEBHOOK_CLIENT_STATE")
 	s.paypalWebhookID, s.paypalClientID, s.paypalSecret = get("PAYPAL_WEBHOOK_ID"), get("PAYPAL_CLIENT_ID"), get("PAYPAL_CLIENT_SECRET")
 	s.paypalVerify, s.paypalAPI = os.Getenv("PAYPAL_VERIFY"), cmp.Or(os.Getenv("PAYPAL_API_BASE"), paypal.LiveBaseURL)
 	if demo && len(s.stripeWebhook) == 0 {
