@@ -119,9 +119,16 @@ var erpKinds = []erpKind{
 		name: "ax2012", label: "AX 2012, AIF SOAP", flows: "stripe_ax",
 		entities: []string{"CustTable", "SalesTable", "SalesLine", "LedgerJournalTable", "LedgerJournalTrans"},
 		sandbox: func(ctx context.Context, s erpSetup) (*erpHandle, error) {
-			sb := axsandbox.New(axsandbox.Config{Company: s.company, Logger: s.log.With("component", "sandbox")})
+			// Kept in a database file, as the other sandboxes are, so that
+			// a restarted flowd finds what it wrote.
+			db := sandboxPath(s.o)
+			sb, err := axsandbox.Open(db, axsandbox.Config{Company: s.company, Logger: s.log.With("component", "sandbox")})
+			if err != nil {
+				return nil, err
+			}
 			base, err := sb.Start("127.0.0.1:0")
 			if err != nil {
+				sb.Close()
 				return nil, err
 			}
 			d, err := ax2012.New(ax2012.Config{BaseURL: base, Port: "FlowServices", Company: s.company, HTTPClient: s.client})
@@ -129,7 +136,7 @@ var erpKinds = []erpKind{
 				sb.Close()
 				return nil, err
 			}
-			s.log.Info("sandbox ERP serving AX 2012's AIF SOAP services", "url", base)
+			s.log.Info("sandbox ERP serving AX 2012's AIF SOAP services", "url", base, "db", db)
 			return &erpHandle{driver: d, close: func() { sb.Close() }, count: func(table string) (int, error) {
 				recs, err := sb.Records(s.company, table)
 				return len(recs), err

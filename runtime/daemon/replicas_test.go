@@ -222,7 +222,7 @@ func newReplica(t testing.TB, dsn, erpURL string, lease time.Duration, log *slog
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	drv, err := c.driver(erpURL, 10*time.Second, c.company)
+	drv, err := c.driver(nil, erpURL, 10*time.Second, c.company)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,11 +41,25 @@ var SandboxAccounts = []string{"1060", "1300", "1310", "1320", "2310", "2315", "
 // `flowd --demo --erp dynsl` and the tests run against instead of an SL
 // database on SQL Server.
 func OpenSandbox(path string, cfg Config) (*Driver, error) {
-	dsn := "file:" + path + "?_txlock=immediate&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sql.Open("sqlite", SandboxDSN(path))
 	if err != nil {
 		return nil, err
 	}
+	return NewSandbox(db, path, cfg)
+}
+
+// SandboxDSN is the modernc.org/sqlite data source name OpenSandbox opens
+// the database at path with: WAL, a busy timeout, and transactions that
+// take the write lock when they begin (as SQL Server's would block).
+func SandboxDSN(path string) string {
+	return "file:" + path + "?_txlock=immediate&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"
+}
+
+// NewSandbox is OpenSandbox over a database the caller opened on
+// SandboxDSN(path), for instance through a connector of its own (a test's
+// that fails some transactions); the driver closes db. path only names
+// the database in errors.
+func NewSandbox(db *sql.DB, path string, cfg Config) (*Driver, error) {
 	var n int
 	if err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'GLSetup'`).Scan(&n); err != nil {
 		db.Close()
@@ -96,6 +110,22 @@ func (d *Driver) Count(ctx context.Context, table string) (int, error) {
 	var n int
 	err := d.db.QueryRowContext(ctx, "SELECT count(*) FROM "+quoteIdent(table)).Scan(&n)
 	return n, err
+}
+
+// Records returns every row of an SL table, decoded as the driver reads
+// them, in key order (tests and the demo look at what was written).
+func (d *Driver) Records(ctx context.Context, table string) ([]erp.Record, error) {
+	t, ok := d.tables[table]
+	if !ok {
+		return nil, fmt.Errorf("dynsl: unknown table %q", table)
+	}
+	var out []erp.Record
+	err := d.inTx(ctx, "records of "+table, func(x *txn) error {
+		var err error
+		out, err = x.selectRows(t, nil, 0)
+		return err
+	})
+	return out, err
 }
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

@@ -1,8 +1,11 @@
 // Package sandbox is a local stand-in for Dynamics AX 2012's AIF document
 // services: an HTTP server on loopback that answers the same SOAP messages
-// as AX's HTTP adapter (any <port>/xppservice.svc path), from an in-memory
-// store, so the real driver (runtime/erp/ax2012) is tested over the wire
-// and flows can run with no AOS.
+// as AX's HTTP adapter (any <port>/xppservice.svc path), from a store in
+// memory (New) or one kept in a SQLite file (Open: every write is saved
+// before it is answered, so a process started again on the file, after a
+// crash too, serves what the last one answered), so the real driver
+// (runtime/erp/ax2012) is tested over the wire and flows can run with no
+// AOS.
 //
 // It takes a Config (default company, duplicate message behaviour) and
 // serves, for CustomerService, SalesOrderService and GeneralJournalService
@@ -36,5 +39,6 @@
 // security, and the WSDL.
 //
 // Faults are injected with Inject: AIF validation and deadlock faults, 503
-// answers, connections dropped before or after the request is applied.
+// answers, connections dropped before or after the request is applied;
+// SetFaultRates makes a fraction of calls fail with them at random.
 package sandbox

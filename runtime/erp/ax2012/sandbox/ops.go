@@ -265,6 +265,7 @@ func (s *Server) opUpdate(company string, root *ax2012.Table, body *aif.Node) (f
 	}
 	for _, c := range changes {
 		*c.at = *c.next
+		s.st.changed = append(s.st.changed, changed{company, root.Name, c.at})
 	}
 	return nil, nil
 }

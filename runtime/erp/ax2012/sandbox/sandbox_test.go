@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -82,5 +83,69 @@ func TestMessageIDIsProcessedOnce(t *testing.T) {
 	recs, _ := s.Records("DAT", "CustTable")
 	if len(recs) != 1 || recs[0]["NameAlias"] != "Ada" {
 		t.Fatalf("records = %v", recs)
+	}
+}
+
+// A sandbox opened again on its file serves what the last one answered:
+// the records, the number sequences and the answers by MessageId.
+func TestOpenKeepsWritesAcrossRestarts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ax.db")
+	s, err := Open(path, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	action := aif.Action("CustomerService", "create")
+	id := aif.MessageID("k")
+	_, first, raw := post(t, srv.URL, "text/xml", action, createCustomer(id, "c1"))
+	if first == nil || first.Fault != nil {
+		t.Fatalf("first: %s", raw)
+	}
+	if _, env, raw := post(t, srv.URL, "text/xml", action, createCustomer(aif.MessageID("numbered"), "")); env == nil || env.Fault != nil {
+		t.Fatalf("numbered: %s", raw)
+	}
+	if err := s.Seed("dat", "CustTable", map[string]string{"AccountNum": "seeded", "CustGroup": "30", "Currency": "USD", "Name": "Bo"}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	s.Close()
+
+	s, err = Open(path, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	srv = httptest.NewServer(s.Handler())
+	defer srv.Close()
+	recs, _ := s.Records("DAT", "CustTable")
+	if len(recs) != 3 || recs[0]["AccountNum"] != "c1" || recs[1]["AccountNum"] != "C-000001" || recs[2]["AccountNum"] != "seeded" {
+		t.Fatalf("records after a restart = %v", recs)
+	}
+	// A retry of the first message gets the first answer, and creates nothing.
+	if _, again, raw2 := post(t, srv.URL, "text/xml", action, createCustomer(id, "c1")); again == nil || again.Fault != nil || raw2 != raw {
+		t.Fatalf("again after a restart: %s", raw2)
+	}
+	// The number sequence goes on where it was.
+	if _, env, raw := post(t, srv.URL, "text/xml", action, createCustomer(aif.MessageID("numbered 2"), "")); env == nil || env.Fault != nil {
+		t.Fatalf("numbered: %s", raw)
+	}
+	recs, _ = s.Records("dat", "CustTable")
+	if len(recs) != 4 || recs[3]["AccountNum"] != "C-000002" || recs[3]["RecId"] == recs[2]["RecId"] {
+		t.Fatalf("records = %v", recs)
+	}
+}
+
+func TestFaultRates(t *testing.T) {
+	s := New(Config{})
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	action := aif.Action("CustomerService", "create")
+	s.SetFaultRates(map[FaultKind]float64{Unavailable: 1})
+	if status, _, raw := post(t, srv.URL, "text/xml", action, createCustomer(aif.MessageID("a"), "a")); status != http.StatusServiceUnavailable {
+		t.Fatalf("at rate 1: %d %s", status, raw)
+	}
+	s.SetFaultRates(nil)
+	if _, env, raw := post(t, srv.URL, "text/xml", action, createCustomer(aif.MessageID("a"), "a")); env == nil || env.Fault != nil {
+		t.Fatalf("faults off: %s", raw)
 	}
 }

@@ -2,10 +2,12 @@ package sandbox
 
 import (
 	"bytes"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"mime"
 	"net"
 	"net/http"
@@ -54,14 +56,18 @@ type Server struct {
 
 	mu       sync.Mutex
 	st       *store
+	db       *sql.DB          // where Open keeps the store; nil for New's
 	answers  map[string]reply // write MessageId (normalized) -> first answer
 	faults   []Fault
+	rates    map[FaultKind]float64 // see SetFaultRates
+	rng      *rand.Rand
 	requests map[string]int
 	http     *http.Server
 	closed   bool
 }
 
-// New returns a sandbox with an empty store; Start or Handler serves it.
+// New returns a sandbox with an empty store in memory (Open keeps one in
+// a database file); Start or Handler serves it.
 func New(cfg Config) *Server {
 	if cfg.Company == "" {
 		cfg.Company = "dat"
@@ -72,7 +78,7 @@ func New(cfg Config) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Server{cfg: cfg, log: log, tables: ax2012.Tables(), st: newStore(),
-		answers: map[string]reply{}, requests: map[string]int{}}
+		answers: map[string]reply{}, requests: map[string]int{}, rng: rand.New(rand.NewPCG(1, 2))}
 }
 
 // Start serves on addr ("127.0.0.1:0" picks a free port) and returns the
@@ -99,7 +105,7 @@ func (s *Server) Start(addr string) (baseURL string, err error) {
 	return "http://" + ln.Addr().String() + "/MicrosoftDynamicsAXAif60", nil
 }
 
-// Close stops serving.
+// Close stops serving and closes the database of Open.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -107,10 +113,14 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
+	var err error
 	if s.http != nil {
-		return s.http.Close()
+		err = s.http.Close()
 	}
-	return nil
+	if s.db != nil {
+		err = errors.Join(err, s.db.Close())
+	}
+	return err
 }
 
 // Inject plants a fault for the next matching calls.
@@ -120,6 +130,19 @@ func (s *Server) Inject(f Fault) {
 	}
 	s.mu.Lock()
 	s.faults = append(s.faults, f)
+	s.mu.Unlock()
+}
+
+// SetFaultRates makes calls fail at random besides the faults Inject
+// plants: each call fails with the given probability per kind (the rates
+// add up; a call fails once at most), with a Validation fault's default
+// message. Nil stops it. The sequence is the same in every run.
+func (s *Server) SetFaultRates(rates map[FaultKind]float64) {
+	s.mu.Lock()
+	s.rates = make(map[FaultKind]float64, len(rates))
+	for k, p := range rates {
+		s.rates[k] = p
+	}
 	s.mu.Unlock()
 }
 
@@ -164,9 +187,10 @@ func (s *Server) Seed(company, table string, fields map[string]string) error {
 	defer s.mu.Unlock()
 	_, ferr := s.st.create(strings.ToLower(company), t, &aif.Entity{Fields: fields})
 	if ferr != nil {
+		s.st.changed = nil
 		return errors.New(strings.Join(ferr.messages, "; "))
 	}
-	return nil
+	return s.save("", reply{})
 }
 
 // reply is an answer before it is written.
@@ -308,6 +332,14 @@ func (s *Server) takeFault(service, op string) (Fault, bool) {
 			return out, true
 		}
 	}
+	if len(s.rates) > 0 {
+		x := s.rng.Float64()
+		for k := Validation; k <= DropAfter; k++ {
+			if x -= s.rates[k]; x < 0 {
+				return Fault{Kind: k}, true
+			}
+		}
+	}
 	return Fault{}, false
 }
 
@@ -317,6 +349,7 @@ func (s *Server) handle(v aif.Version, env *aif.Envelope, root *ax2012.Table, se
 	writes := op == "create" || op == "update"
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.st.changed = nil
 	if writes && msgID != "" {
 		if first, seen := s.answers[msgID]; seen {
 			if s.cfg.RejectDuplicates {
@@ -344,11 +377,19 @@ func (s *Server) handle(v aif.Version, env *aif.Envelope, root *ax2012.Table, se
 		return s.fault(v, "Client", fmt.Sprintf("The sandbox does not implement %s.%s.", service, op), nil, http.StatusInternalServerError)
 	}
 	if ferr != nil {
+		s.st.changed = nil
 		return s.aifFault(v, ferr.kind, ferr.messages...)
 	}
 	rep := s.answer(v, aif.Action(service, op), aif.Wrapper(service, op, "Response"), out)
-	if writes && msgID != "" {
-		s.answers[msgID] = rep
+	if writes {
+		// Saved before it is answered: an answer the client gets is on disk.
+		if err := s.save(msgID, rep); err != nil {
+			s.log.Error("ax2012 sandbox: saving a write", "err", err)
+			return reply{status: http.StatusInternalServerError, ctype: "text/plain", body: []byte("the sandbox could not save the write")}
+		}
+		if msgID != "" {
+			s.answers[msgID] = rep
+		}
 	}
 	return rep
 }

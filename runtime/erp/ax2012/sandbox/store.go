@@ -37,9 +37,10 @@ type row struct {
 // store holds the records: company -> root table -> rows. The Server's
 // mutex guards it.
 type store struct {
-	rows  map[string]map[string][]*row
-	seq   map[string]int64 // number sequences, by company + table
-	recID int64
+	rows    map[string]map[string][]*row
+	seq     map[string]int64 // number sequences, by company + table
+	recID   int64
+	changed []changed // root rows the running write created or changed, for save
 }
 
 func newStore() *store {
@@ -192,6 +193,7 @@ func (st *store) create(company string, t *ax2012.Table, e *aif.Entity) (string,
 		st.rows[company] = map[string][]*row{}
 	}
 	st.rows[company][t.Name] = append(st.rows[company][t.Name], r)
+	st.changed = append(st.changed, changed{company, t.Name, r})
 	return key, nil
 }
 
