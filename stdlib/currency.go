@@ -46,7 +46,7 @@ var noMinorUnits = map[string]bool{
 
 // gatewayExponents are the currencies whose exponent in gateway API amounts
 // differs from, or is pinned independently of, ISO 4217. They follow Stripe's
-// rules exactly as recorded in /work/shared/fixtures/stripe/CURRENCIES.md
+// rules exactly as recorded in the shared fixtures (stripe/CURRENCIES.md)
 // (from https://docs.stripe.com/currencies, sections #zero-decimal,
 // #three-decimal and #special-cases):
 //

@@ -13,7 +13,7 @@ import (
 	"github.com/flowhq/flow/stdlib/schema"
 )
 
-// fixtures is the copy of /work/shared/fixtures/stripe (see its SOURCES.md).
+// fixtures is the copy of the shared Stripe fixtures (see its SOURCES.md).
 const fixtures = "../../testdata/stripe"
 
 // walker checks a decoded JSON value against a schema type and collects every
