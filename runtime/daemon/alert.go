@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 )
@@ -15,12 +17,16 @@ import (
 // Alert kinds: what the people running flowd are told about without
 // watching logs.
 const (
-	AlertDeadLetter   = "dead_letter"    // an event will not run again by itself
-	AlertRecon        = "recon"          // a payout does not reconcile
-	AlertReloadFailed = "reload_failed"  // a saved flow does not compile; the old plan runs
-	AlertERPThrottled = "erp_throttled"  // the ERP answered 429
-	AlertReview       = "review"         // a flow held an event for a person to decide
-	alertSuppressed   = "alerts_dropped" // internal: the summary of what the limit held back
+	AlertDeadLetter   = "dead_letter"   // an event will not run again by itself
+	AlertRecon        = "recon"         // a payout does not reconcile
+	AlertReloadFailed = "reload_failed" // a saved flow does not compile; the old plan runs
+	AlertERPThrottled = "erp_throttled" // the ERP answered 429
+	AlertReview       = "review"        // a flow held an event for a person to decide
+	// AlertPayTraceUnreadable: a PayTrace transaction the poller cannot
+	// read holds its cursor back (its own kind, so it cannot crowd out
+	// dead letters).
+	AlertPayTraceUnreadable = "paytrace_unreadable"
+	alertSuppressed         = "alerts_dropped" // internal: the summary of what the limit held back
 )
 
 // Alert is one notification.
@@ -58,9 +64,11 @@ func (n *WebhookNotifier) Notify(ctx context.Context, a Alert) error {
 	if err != nil {
 		return err
 	}
+	// The URL is the credential of an incoming webhook: no error may
+	// carry it into the log.
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.URL, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("alert webhook: %w", err)
+		return errors.New("alert webhook: the URL does not parse")
 	}
 	req.Header.Set("Content-Type", "application/json")
 	client := n.Client
@@ -69,6 +77,10 @@ func (n *WebhookNotifier) Notify(ctx context.Context, a Alert) error {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fmt.Errorf("alert webhook: %w", err)
 	}
 	defer resp.Body.Close()
@@ -128,8 +140,8 @@ func (a *alerter) fire(al Alert) {
 	var summary *Alert
 	if w == nil || now.Sub(w.start) >= a.window {
 		if w != nil && w.suppressed > 0 {
-			summary = &Alert{Kind: alertSuppressed, At: now, Title: fmt.Sprintf("%d more %s alerts were held back", w.suppressed, al.Kind),
-				Text: fmt.Sprintf("At most %d %s alerts are sent per %s; see the console for all of them.", a.burst, al.Kind, a.window)}
+			s := a.summary(al.Kind, w, now)
+			summary = &s
 		}
 		w = &alertWindow{start: now}
 		a.windows[al.Kind] = w
@@ -164,13 +176,46 @@ func (a *alerter) enqueue(al Alert) {
 
 func (a *alerter) run() {
 	defer close(a.done)
-	for al := range a.queue {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		if err := a.n.Notify(ctx, al); err != nil {
-			a.log.Warn("alert not delivered", "kind", al.Kind, "title", al.Title, "err", err)
+	tick := time.NewTicker(min(a.window/4, time.Minute))
+	defer tick.Stop()
+	for {
+		select {
+		case al, ok := <-a.queue:
+			if !ok {
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			if err := a.n.Notify(ctx, al); err != nil {
+				a.log.Warn("alert not delivered", "kind", al.Kind, "title", al.Title, "err", err)
+			}
+			cancel()
+		case <-tick.C:
+			a.flush()
 		}
-		cancel()
 	}
+}
+
+// flush sends the summary of every window that ended with alerts held
+// back, so a burst that stops is still reported in full.
+func (a *alerter) flush() {
+	now := a.now()
+	var summaries []Alert
+	a.mu.Lock()
+	for kind, w := range a.windows {
+		if now.Sub(w.start) >= a.window && w.suppressed > 0 {
+			summaries = append(summaries, a.summary(kind, w, now))
+			delete(a.windows, kind)
+		}
+	}
+	a.mu.Unlock()
+	for _, s := range summaries {
+		a.enqueue(s)
+	}
+}
+
+func (a *alerter) summary(kind string, w *alertWindow, now time.Time) Alert {
+	return Alert{Kind: alertSuppressed, At: now, Title: fmt.Sprintf("%d more %s alerts were held back", w.suppressed, kind),
+		Text: fmt.Sprintf("At most %d %s alerts are sent per %s; see the console for all of them.", a.burst, kind, a.window)}
 }
 
 // close delivers what is queued and stops.

@@ -205,7 +205,7 @@ func (d *Daemon) bcTake(ctx context.Context, client BCClient, e bcNotice, res *b
 		return nil
 	}
 	if e.ChangeType != bcschema.Collection {
-		id := engine.BCEventID(e.SubscriptionID, e.Resource, e.ChangeType, e.LastModified, types[0])
+		id := engine.BCEventID(e.Resource, e.ChangeType, e.LastModified, types[0])
 		if d.bcKnown(ctx, id) {
 			res.duplicates++
 			return nil
@@ -229,6 +229,9 @@ func (d *Daemon) bcTake(ctx context.Context, client BCClient, e bcNotice, res *b
 	if err != nil {
 		return d.bcSkip(err, e, res)
 	}
+	if len(ch.Resources) != len(ch.Records) {
+		return d.bcSkip(&erp.Error{Kind: erp.Permanent, Message: fmt.Sprintf("the client answered %d records for %d resources", len(ch.Records), len(ch.Resources))}, e, res)
+	}
 	for i, r := range ch.Records {
 		modified := e.LastModified
 		if t, ok := r["lastModifiedDateTime"].(time.Time); ok {
@@ -236,7 +239,7 @@ func (d *Daemon) bcTake(ctx context.Context, client BCClient, e bcNotice, res *b
 		}
 		rec := bcRecordJSON(r)
 		for _, typ := range types {
-			id := engine.BCEventID(e.SubscriptionID, ch.Resources[i], e.ChangeType, modified, typ)
+			id := engine.BCEventID(ch.Resources[i], e.ChangeType, modified, typ)
 			if err := d.bcStore(ctx, id, typ, e, ch.Resources[i], modified, rec, res); err != nil {
 				return err
 			}

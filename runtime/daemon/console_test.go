@@ -320,3 +320,34 @@ func TestAnUnusualChargeWaitsForAPerson(t *testing.T) {
 		t.Errorf("alerts %s; want two review alerts", kinds)
 	}
 }
+
+// A burst that stops is still summed up when its window ends, without
+// waiting for another alert of its kind.
+func TestAHeldBackBurstIsSummedUpWhenItsWindowEnds(t *testing.T) {
+	rec := &recorder{}
+	a := newAlerter(rec, 1, 40*time.Millisecond, slog.New(slog.DiscardHandler))
+	for range 3 {
+		a.fire(Alert{Kind: AlertDeadLetter, Title: "dead"})
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for len(rec.kinds()) < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	a.close()
+	if got := strings.Join(rec.kinds(), ","); got != "dead_letter,alerts_dropped" {
+		t.Fatalf("alerts %s", got)
+	}
+	if s := rec.alerts[1].Title; !strings.Contains(s, "2 more dead_letter alerts") {
+		t.Errorf("summary %q", s)
+	}
+}
+
+// The incoming-webhook URL is a credential: a failed delivery's error does
+// not carry it into the log.
+func TestAnAlertWebhookErrorDoesNotNameTheURL(t *testing.T) {
+	n := &WebhookNotifier{URL: "http://127.0.0.1:1/services/T000/B000/s3cr3tt0ken", Client: &http.Client{Timeout: time.Second}}
+	err := n.Notify(context.Background(), Alert{Kind: AlertDeadLetter, Title: "x"})
+	if err == nil || strings.Contains(err.Error(), "s3cr3tt0ken") {
+		t.Fatalf("err = %v", err)
+	}
+}

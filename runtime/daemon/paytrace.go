@@ -45,7 +45,10 @@ func (d *Daemon) RunPayTrace(ctx context.Context, opt PayTraceOptions) error {
 			key, poller, next = k, nil, time.Time{}
 			p, s, err := d.newPayTracePoller(settings, opt)
 			if err != nil {
-				d.log.Error("paytrace: not polling", "err", err)
+				// Try again on the next pass: a secret store down at start
+				// must not stop polling until a restart.
+				key = ""
+				d.log.Error("paytrace: not polling yet; trying again", "err", err)
 			} else {
 				poller, spec = p, s
 				d.log.Info("paytrace: polling", "poll", settings["poll"], "timezone", p.Loc.String())
@@ -177,7 +180,7 @@ func (d *Daemon) pollPayTrace(ctx context.Context, p *paytrace.Poller) {
 		d.metrics.duplicates.WithLabelValues(paytrace.Source).Add(float64(res.Duplicates))
 	}
 	for _, bad := range res.Bad {
-		d.alerts.fire(Alert{Kind: AlertDeadLetter, Title: "a PayTrace transaction cannot be read", Text: bad.Error() +
+		d.alerts.fire(Alert{Kind: AlertPayTraceUnreadable, Title: "a PayTrace transaction cannot be read", Text: bad.Error() +
 			"; the poller keeps reading its day again until it can"})
 	}
 	switch {

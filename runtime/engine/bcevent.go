@@ -18,7 +18,7 @@ import (
 // created, updated or deleted: the entity set is read from the resource.
 // Source is "bc", ID what BCEventID says, Received lastModifiedDateTime.
 func bcEvent(body *jsonval.Object) (*Event, error) {
-	sub, res, change := stringField(body, "subscriptionId"), stringField(body, "resource"), stringField(body, "changeType")
+	res, change := stringField(body, "resource"), stringField(body, "changeType")
 	typ := stringField(body, "event")
 	if typ == "" {
 		set := BCResourceSet(res)
@@ -35,15 +35,18 @@ func bcEvent(body *jsonval.Object) (*Event, error) {
 	if t, err := time.Parse(time.RFC3339Nano, modified); err == nil {
 		received = t.UTC()
 	}
-	return &Event{ID: BCEventID(sub, res, change, modified, typ), Source: "bc", Type: typ, Received: received, Body: body}, nil
+	return &Event{ID: BCEventID(res, change, modified, typ), Source: "bc", Type: typ, Received: received, Body: body}, nil
 }
 
 // BCEventID is the id flow keeps a Business Central change by, so that a
-// notification sent again is a duplicate: a digest of its subscriptionId,
-// resource, changeType and lastModifiedDateTime, and (for the records of
-// a collection notification, delivered to two events) the event type.
-func BCEventID(subscriptionID, resource, changeType, lastModified, eventType string) string {
-	parts := []string{subscriptionID, strings.TrimPrefix(resource, "/"), changeType, lastModified}
+// notification sent again is a duplicate: a digest of its resource,
+// changeType and lastModifiedDateTime, and (for the records of a
+// collection notification, delivered to two events) the event type. The
+// subscription is left out: two subscriptions to one resource (two
+// replicas subscribing at once, or a renewal that had to start over) each
+// deliver the change, and it must still run once.
+func BCEventID(resource, changeType, lastModified, eventType string) string {
+	parts := []string{strings.TrimPrefix(resource, "/"), changeType, lastModified}
 	if changeType == "collection" {
 		parts = append(parts, eventType)
 	}

@@ -28,11 +28,11 @@ func TestDecodeBCEvent(t *testing.T) {
 			t.Errorf("%s: %+v", tc.name, ev)
 		}
 	}
-	a := BCEventID("s", "/"+res, "created", "t", "customers.created")
-	if a != BCEventID("s", res, "created", "t", "customers.updated") || a == BCEventID("s", res, "updated", "t", "customers.updated") {
+	a := BCEventID("/"+res, "created", "t", "customers.created")
+	if a != BCEventID(res, "created", "t", "customers.updated") || a == BCEventID(res, "updated", "t", "customers.updated") {
 		t.Error("BCEventID: the leading slash and, outside collections, the type must not matter; the change must")
 	}
-	if BCEventID("s", res, "collection", "t", "customers.created") == BCEventID("s", res, "collection", "t", "customers.updated") {
+	if BCEventID(res, "collection", "t", "customers.created") == BCEventID(res, "collection", "t", "customers.updated") {
 		t.Error("BCEventID: a collection's record is one event per type")
 	}
 }

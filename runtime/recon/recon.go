@@ -74,6 +74,9 @@ func Payouts(ctx context.Context, st *store.Store, only string) ([]*Row, error) 
 	var rows []*Row
 	for i := len(evs) - 1; i >= 0; i-- { // oldest first
 		ev := evs[i]
+		if ev.Source != "stripe" { // payout.paid is Stripe's name; another source's is not a payout
+			continue
+		}
 		payload, err := st.Payload(ctx, ev.Seq)
 		if err != nil {
 			return nil, err
@@ -159,7 +162,11 @@ func reconcileOne(ctx context.Context, st *store.Store, ev *store.Event, payload
 		return nil, err
 	}
 	data, _ := body.Get("data")
-	obj, _ := data.(*jsonval.Object).Get("object")
+	d, ok := data.(*jsonval.Object)
+	if !ok {
+		return nil, fmt.Errorf("no data.object")
+	}
+	obj, _ := d.Get("object")
 	po, ok := obj.(*jsonval.Object)
 	if !ok {
 		return nil, fmt.Errorf("no data.object")

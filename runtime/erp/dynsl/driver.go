@@ -480,10 +480,15 @@ func (d *Driver) Write(ctx context.Context, w erp.Write) (erp.Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a := d.anchors[t.Name]; a != "" && w.Op != erp.Update {
-		if _, set := fields[a]; !set && w.Key != "" {
-			c, _ := column(t, a)
-			fields[a] = anchorValue(w.Key, c.Size)
+	if a := d.anchors[t.Name]; a != "" && w.Op != erp.Update && w.Key != "" {
+		c, _ := column(t, a)
+		want := anchorValue(w.Key, c.Size)
+		if v, set := fields[a]; !set {
+			fields[a] = want
+		} else if _, natural := keyOf(t, fields); !natural && v != want {
+			// Without a natural key the anchor is the only way a retry
+			// finds this row again: a flow must not take it.
+			return nil, invalid("%s.%s holds the flow's idempotency key on SL (%s); set another field, or the row's key", t.Name, a, want)
 		}
 	}
 	var out erp.Record
