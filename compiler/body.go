@@ -36,6 +36,10 @@ type flowUnit struct {
 
 	loop   *scope   // the scope of the for body being checked, nil outside one
 	bodies []*scope // the scopes of the flow's for bodies, once checked
+	// aggFields are the fields the flow's aggregate updates read by name:
+	// variables of the flow's environment, which no other name may reuse.
+	aggFields  map[string]*Symbol
+	aggClashed map[string]bool // the field names reported as clashing
 }
 
 // checkBodies checks every flow and ledger, in parallel.
@@ -100,6 +104,10 @@ func (fu *flowUnit) declare(id *ast.Ident, kind SymbolKind, t *schema.Type, from
 	sym := &Symbol{Name: id.Name, Kind: kind, Type: t, Decl: id, File: fu.f.Source.Name, FromEvent: fromEvent}
 	if prev, ok := fu.inBody(id.Name); ok { // a for body's names are the flow's variables too
 		fu.u.duplicate(fu.f, id, prev)
+		return nil
+	}
+	if prev, ok := fu.aggFields[id.Name]; ok {
+		fu.aggFieldClash(id, prev)
 		return nil
 	}
 	if prev := fu.sc.declare(sym); prev != nil {
@@ -201,8 +209,16 @@ func (fu *flowUnit) checkStmt(s ast.Stmt) {
 		}
 		fu.plan.Steps = append(fu.plan.Steps, &plan.Step{Kind: plan.StepReview, At: fu.at(s), Expr: fu.pexpr(&s.Cond.Expr, c), Reason: fu.pexpr(s.Reason, r)})
 	case *ast.Lookup:
+		if s.Index != nil || fu.aggregate(s.Entity) != nil {
+			fu.checkAggLookup(s)
+			return
+		}
 		fu.checkLookup(s)
 	case *ast.Write:
+		if s.Index != nil || fu.aggregate(s.Entity()) != nil {
+			fu.checkAggUpdate(s)
+			return
+		}
 		fu.checkWrite(s)
 	case *ast.For:
 		switch {

@@ -189,6 +189,12 @@ func (x *exprCtx) walk(e celast.Expr, locals map[string]bool) *schema.Type {
 			pos, end := x.nodeSpan(e.ID())
 			x.report(pos, end, diag.Misplaced, "%s is a connector, not a value", name)
 			return nil
+		case AggregateSym:
+			sym.markUsed()
+			pos, end := x.nodeSpan(e.ID())
+			x.report(pos, end, diag.Misplaced, "%s is an aggregate, not a value: read an entry of it first", name).
+				Suggestion = "lookup entry = " + name + "[key], then read entry.<field>"
+			return nil
 		}
 		sym.markUsed()
 		x.res.refs = append(x.res.refs, sym)

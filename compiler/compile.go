@@ -95,6 +95,7 @@ type unit struct {
 	params []*paramDecl
 	tables []*tableDecl
 	flows  []*flowUnit
+	aggs   map[string]*aggDecl // by name
 	name   string
 
 	mu sync.Mutex // guards pending and info during parallel passes

@@ -135,6 +135,7 @@ func (u *unit) fileNamed(name string) *File {
 func (u *unit) declareGlobals() {
 	var envs []*ast.Env
 	var envFiles []*File
+	u.declareAggregates() // first: the CEL environment serves their entry types
 	for _, f := range u.files {
 		for _, d := range f.AST.Decls {
 			switch d := d.(type) {
@@ -272,7 +273,7 @@ func (u *unit) baseEnv() (*cel.Env, string, error) {
 		names = append(names, fmt.Sprintf("%s=%s@%p", alias, ic.conn.Name, ic.conn))
 	}
 	sort.Strings(names)
-	key := strings.Join(names, ",")
+	key := strings.Join(names, ",") + u.aggKey()
 	env, err := u.c.cachedEnv(key, func() (*cel.Env, error) {
 		return cel.NewEnv(stdlib.Library(), cel.CustomTypeProvider(u.prov))
 	})

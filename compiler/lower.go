@@ -43,6 +43,7 @@ func (u *unit) lower() (*plan.Plan, error) {
 	for _, t := range u.tables {
 		p.Tables = append(p.Tables, plan.Value{Name: t.sym.Name, Type: t.sym.Type.String(), Value: t.value})
 	}
+	p.Aggregates = u.lowerAggregates()
 	for _, fu := range u.flows {
 		p.Flows = append(p.Flows, fu.plan)
 	}

@@ -30,7 +30,7 @@ func (fu *flowUnit) recordEnv() {
 	var opts []cel.EnvOption
 	for i := len(chain) - 1; i >= 0; i-- {
 		for _, sym := range chain[i].order {
-			if sym.Kind == SecretSym || sym.Kind == ConnectorSym {
+			if !isVariable(sym) {
 				continue
 			}
 			opts = append(opts, cel.Variable(sym.Name, celType(sym.Type)))
@@ -41,6 +41,7 @@ func (fu *flowUnit) recordEnv() {
 			opts = append(opts, cel.Variable(sym.Name, celType(sym.Type)))
 		}
 	}
+	opts = append(opts, fu.aggFieldVars()...)
 	env, err := base.Extend(append(opts, fu.aggVars...)...)
 	if err != nil {
 		return

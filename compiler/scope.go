@@ -25,9 +25,11 @@ const (
 	GroupSym                       // a ledger's grouping key
 	ConnectorSym                   // an imported connector
 	SignalsSym                     // the built-in signals of a gateway-triggered flow
+	AggregateSym                   // an aggregate (entries are read with lookup)
+	AggFieldSym                    // a field of an aggregate entry, inside its update
 )
 
-var symbolKindNames = [...]string{"param", "secret", "table", "event", "let", "lookup", "record", "item", "group key", "connector", "signals"}
+var symbolKindNames = [...]string{"param", "secret", "table", "event", "let", "lookup", "record", "item", "group key", "connector", "signals", "aggregate", "aggregate field"}
 
 func (k SymbolKind) String() string { return symbolKindNames[k] }
 
@@ -181,9 +183,11 @@ func (s *scope) rememberEnv(extraKey string, size int, env *cel.Env, declKey str
 	s.envs[extraKey] = scopeEnv{names: size, env: env, declKey: declKey}
 }
 
-// isVariable reports whether a symbol is a CEL variable: secrets and
-// connectors are names, never values.
-func isVariable(sym *Symbol) bool { return sym.Kind != SecretSym && sym.Kind != ConnectorSym }
+// isVariable reports whether a symbol is a CEL variable: secrets,
+// connectors and aggregates are names, never values.
+func isVariable(sym *Symbol) bool {
+	return sym.Kind != SecretSym && sym.Kind != ConnectorSym && sym.Kind != AggregateSym
+}
 
 // varKey identifies the CEL variables of the scope chain (for the
 // environment cache): the keys of its scopes, outermost first.

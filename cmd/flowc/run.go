@@ -175,10 +175,40 @@ func recordEnv(prog *engine.Program, log io.Writer, lists engine.Lister, now fun
 // neverLate is the clock of bulk runs: waits never run out.
 func neverLate() time.Time { return time.Unix(1<<40, 0) }
 
-// memLedger is the idempotency ledger of one `flowc run`.
+// memLedger is the idempotency ledger of one `flowc run`, and the store
+// of its aggregates (engine.Aggregates): an update and its key are
+// recorded under one lock, as flowd's store records them in one
+// transaction.
 type memLedger struct {
-	mu sync.Mutex
-	m  map[string]erp.Record
+	mu   sync.Mutex
+	m    map[string]erp.Record
+	aggs map[string][]byte // "<aggregate>\x00<key>" -> the entry's JSON
+}
+
+func (l *memLedger) Aggregate(_ context.Context, name, key string) ([]byte, bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	v, ok := l.aggs[name+"\x00"+key]
+	return v, ok, nil
+}
+
+func (l *memLedger) UpdateAggregate(_ context.Context, name, key, effect string, fn func(cur []byte) ([]byte, error)) ([]byte, bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := name + "\x00" + key
+	if _, done := l.m[effect]; done {
+		return l.aggs[k], false, nil
+	}
+	next, err := fn(l.aggs[k])
+	if err != nil {
+		return nil, false, err
+	}
+	if l.aggs == nil {
+		l.aggs = map[string][]byte{}
+	}
+	l.aggs[k] = next
+	l.m[effect] = erp.Record{"aggregate": name, "key": key}
+	return next, true, nil
 }
 
 func (l *memLedger) Get(_ context.Context, key string) (erp.Record, bool, error) {

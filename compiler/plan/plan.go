@@ -22,7 +22,30 @@ type Plan struct {
 	Params     []Value     `json:"params,omitempty"`
 	Secrets    []string    `json:"secrets,omitempty"`
 	Tables     []Value     `json:"tables,omitempty"`
-	Flows      []*Flow     `json:"flows"`
+	// Aggregates are the package's aggregate declarations: the records
+	// flowd's store keeps per key for the flows to update and read.
+	Aggregates []AggregateDecl `json:"aggregates,omitempty"`
+	Flows      []*Flow         `json:"flows"`
+}
+
+// AggregateDecl is a declared aggregate: its key type and typed fields. A
+// stored entry is a JSON object of its fields, decimals as strings (to stay
+// exact) and timestamps in RFC 3339; a field never set reads as its type's
+// zero value.
+type AggregateDecl struct {
+	Name   string `json:"name"`
+	Key    string `json:"key"`    // the key's type: string | int
+	Fields []Var  `json:"fields"` // in declaration order
+}
+
+// Aggregate returns the named aggregate declaration, or nil.
+func (p *Plan) Aggregate(name string) *AggregateDecl {
+	for i := range p.Aggregates {
+		if p.Aggregates[i].Name == name {
+			return &p.Aggregates[i]
+		}
+	}
+	return nil
 }
 
 // Connector is an import: the connector and its constant settings. Settings
@@ -87,6 +110,11 @@ const (
 	StepLookup = "lookup"
 	StepWrite  = "write"
 	StepFor    = "for"
+	// StepAggregate updates the entry Index of Aggregate once per Key: the
+	// Fields' expressions read the entry's current fields by name.
+	StepAggregate = "aggregate"
+	// StepRead reads the entry Index of Aggregate into Name.
+	StepRead = "read"
 )
 
 // Step is one statement of a flow, in order.
@@ -105,6 +133,10 @@ type Step struct {
 	Op        string  `json:"op,omitempty"` // write: create | upsert | update
 	Key       *Expr   `json:"key,omitempty"`
 	Fields    []Field `json:"fields,omitempty"`
+
+	// Aggregate and read: the aggregate and the key of its entry.
+	Aggregate string `json:"aggregate,omitempty"`
+	Index     *Expr  `json:"index,omitempty"`
 
 	// For: Expr is the list, Name the item variable, and Body the steps
 	// run once per item (a when or a lookup's `else skip` in it skips

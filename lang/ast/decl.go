@@ -1,7 +1,7 @@
 package ast
 
 // Decl is a top-level declaration: *Import, *Param, *Secret, *Table, *Env,
-// *Flow or *Ledger.
+// *Aggregate, *Flow or *Ledger.
 type Decl interface {
 	Node
 	decl()
@@ -44,6 +44,30 @@ type Env struct {
 	Values *Block `parser:"@@"`
 }
 
+// Aggregate declares typed records kept in flowd's store, one per key,
+// which flows update once per idempotency key and read back:
+//
+//	aggregate customer_stats by string {
+//	    total_paid: decimal,
+//	    payments: int,
+//	    last_payment: timestamp,
+//	}
+//
+// A field never set reads as its type's zero value.
+type Aggregate struct {
+	Span
+	Name   *Ident      `parser:"\"aggregate\" @@"`
+	Key    *TypeExpr   `parser:"\"by\" @@ \"{\""`
+	Fields []*AggField `parser:"( @@ \",\"? )* \"}\""`
+}
+
+// AggField is one typed field of an aggregate: `total_paid: decimal`.
+type AggField struct {
+	Span
+	Name *Ident    `parser:"@@ \":\""`
+	Type *TypeExpr `parser:"@@"`
+}
+
 // Flow maps events to ERP writes, one event at a time.
 type Flow struct {
 	Span
@@ -58,13 +82,14 @@ type Ledger struct {
 	Stmts []Stmt `parser:"@@* \"}\""`
 }
 
-func (*Import) decl() {}
-func (*Param) decl()  {}
-func (*Secret) decl() {}
-func (*Table) decl()  {}
-func (*Env) decl()    {}
-func (*Flow) decl()   {}
-func (*Ledger) decl() {}
+func (*Import) decl()    {}
+func (*Param) decl()     {}
+func (*Secret) decl()    {}
+func (*Table) decl()     {}
+func (*Env) decl()       {}
+func (*Aggregate) decl() {}
+func (*Flow) decl()      {}
+func (*Ledger) decl()    {}
 
 // Body returns the statements of a flow or ledger declaration, and its name.
 func Body(d Decl) (*Ident, []Stmt, bool) {

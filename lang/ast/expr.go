@@ -50,7 +50,7 @@ func (e *ReviewExpr) Parse(lex *lexer.PeekingLexer) error {
 // Keywords are the words that begin declarations and statements. At nesting
 // depth zero they end an expression, unless they follow a dot (a field name).
 var Keywords = map[string]bool{
-	"package": true, "import": true, "param": true, "secret": true, "table": true, "env": true,
+	"package": true, "import": true, "param": true, "secret": true, "table": true, "env": true, "aggregate": true,
 	"flow": true, "ledger": true, "on": true, "order": true, "let": true, "when": true, "review": true,
 	"lookup": true, "create": true, "upsert": true, "update": true, "for": true,
 	"group": true, "journal": true, "header": true, "debit": true, "credit": true,

@@ -45,12 +45,15 @@ type Review struct {
 }
 
 // Lookup finds one ERP record by field equality, with a policy for a miss:
-// `lookup cust = erp.CustomersV3 where CustomerAccount == x else create {...}`.
+// `lookup cust = erp.CustomersV3 where CustomerAccount == x else create {...}`;
+// or reads the entry of an aggregate (Index; no where, no miss policy):
+// `lookup stats = customer_stats[ch.customer]`.
 type Lookup struct {
 	Span
 	Name   *Ident  `parser:"\"lookup\" @@ \"=\""`
-	Entity *Path   `parser:"@@ \"where\""`
-	Where  []*Cond `parser:"@@ ( \"and\" @@ )*"`
+	Entity *Path   `parser:"@@"`
+	Index  *Expr   `parser:"( \"[\" @@ \"]\""`
+	Where  []*Cond `parser:"| \"where\" @@ ( \"and\" @@ )* )"`
 	Miss   *Miss   `parser:"( \"else\" @@ )?"`
 }
 
@@ -71,11 +74,15 @@ type Miss struct {
 
 // Write creates, upserts or updates one ERP record, once per key:
 // `upsert order = erp.SalesOrderHeadersV2 key "stripe:" + ch.id { ... }`.
+// With Index it updates the entry of an aggregate, once per key; its fields'
+// expressions read the entry's current fields by name:
+// `update customer_stats[ch.customer] key "agg:" + ev.id { payments: payments + 1 }`.
 type Write struct {
 	Span
 	Op     string `parser:"@( \"create\" | \"upsert\" | \"update\" )"`
 	Target *Path  `parser:"@@"`
 	Bound  *Path  `parser:"( \"=\" @@ )?"`
+	Index  *Expr  `parser:"( \"[\" @@ \"]\" )?"`
 	Key    *Expr  `parser:"( \"key\" @@ )?"`
 	Body   *Block `parser:"@@"`
 }

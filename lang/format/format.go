@@ -155,7 +155,7 @@ func sameKind(a, b ast.Decl) bool {
 
 func isBlockDecl(d ast.Decl) bool {
 	switch d := d.(type) {
-	case *ast.Flow, *ast.Ledger, *ast.Env:
+	case *ast.Flow, *ast.Ledger, *ast.Env, *ast.Aggregate:
 		return true
 	case *ast.Import:
 		return d.Config != nil && len(d.Config.Fields) > 0
@@ -190,6 +190,9 @@ func (p *printer) decl(d ast.Decl) {
 	case *ast.Env:
 		p.block("env "+d.Name.Name, d.Values, "")
 		return
+	case *ast.Aggregate:
+		p.aggregate(d)
+		return
 	case *ast.Flow:
 		p.body("flow "+d.Name.Name, d.Stmts, d.End().Offset)
 		return
@@ -210,6 +213,28 @@ func typeString(t *ast.TypeExpr) string {
 		s += "(" + strings.Join(args, ", ") + ")"
 	}
 	return s
+}
+
+// aggregate prints an aggregate declaration, one field per line.
+func (p *printer) aggregate(d *ast.Aggregate) {
+	head := "aggregate " + d.Name.Name + " by " + typeString(d.Key)
+	if len(d.Fields) == 0 && !p.hasCommentsBefore(d.End().Offset) {
+		p.line(head + " {}")
+		p.trailing(d.End().Offset)
+		return
+	}
+	p.line(head + " {")
+	p.lastEnd = 0
+	p.indent++
+	for _, f := range d.Fields {
+		p.item(f, false)
+		p.line(f.Name.Name + ": " + typeString(f.Type) + ",")
+		p.trailing(skipComma(p.src, f.End().Offset))
+	}
+	p.leading(d.End().Offset - 1)
+	p.indent--
+	p.line("}")
+	p.trailing(d.End().Offset)
 }
 
 // body prints `head {`, the statements, and the closing brace.

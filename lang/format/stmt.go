@@ -34,6 +34,9 @@ func (p *printer) stmt(s ast.Stmt) {
 			head += s.Target.String() + " = "
 		}
 		head += s.Entity().String()
+		if s.Index != nil {
+			head += "[" + p.expr(s.Index) + "]"
+		}
 		if s.Key != nil {
 			head += " key " + p.expr(s.Key)
 		}
@@ -72,6 +75,19 @@ func (p *printer) stmt(s ast.Stmt) {
 }
 
 func (p *printer) lookup(s *ast.Lookup) {
+	if s.Index != nil {
+		p.line("lookup " + s.Name.Name + " = " + s.Entity.String() + "[" + p.expr(s.Index) + "]")
+		if s.Miss == nil {
+			p.trailing(s.End().Offset)
+			return
+		}
+		p.trailing(s.Index.End().Offset + 1)
+		p.indent++
+		p.line("else " + s.Miss.Policy) // the checker reports it
+		p.trailing(s.End().Offset)
+		p.indent--
+		return
+	}
 	conds := make([]string, len(s.Where))
 	for i, c := range s.Where {
 		conds[i] = c.Field.Name + " == " + p.expr(&c.Value.Expr)

@@ -27,7 +27,8 @@ type Program struct {
 	flows   []*Flow
 	byEvent map[string][]*Flow // "<connector name>:<event type>" -> flows
 	conns   map[string]*schema.Connector
-	kinds   map[string]string // connector alias -> connector name
+	kinds   map[string]string   // connector alias -> connector name
+	aggs    map[string]*aggType // declared aggregates by name
 }
 
 // Flow is one executable flow or ledger.
@@ -52,6 +53,8 @@ type step struct {
 	wait   time.Duration
 	object *schema.Object // the entity's schema
 	body   []*step        // for: the steps run per item
+	index  cel.Program    // aggregate and read: the entry's key
+	agg    *aggType       // aggregate and read: the aggregate
 }
 
 type field struct {
@@ -68,6 +71,11 @@ func Build(p *plan.Plan, envs map[string]*cel.Env, conns map[string]*schema.Conn
 	for _, c := range p.Connectors {
 		prog.kinds[c.Alias] = c.Name
 	}
+	aggs, err := aggregateTypes(p.Aggregates)
+	if err != nil {
+		return nil, err
+	}
+	prog.aggs = aggs
 	for _, pf := range p.Flows {
 		env, ok := envs[pf.Name]
 		if !ok {
@@ -163,6 +171,10 @@ func (p *Program) buildSteps(steps []*plan.Step, compile func(*plan.Expr) cel.Pr
 		s.expr = compile(ps.Expr)
 		s.reason = compile(ps.Reason)
 		s.key = compile(ps.Key)
+		s.index = compile(ps.Index)
+		if ps.Aggregate != "" {
+			s.agg = p.aggs[ps.Aggregate]
+		}
 		s.where = fields(ps.Where)
 		s.fields = fields(ps.Fields)
 		if ps.Miss != nil {

@@ -62,6 +62,9 @@ type Env struct {
 	// Signals computes what history says about an event, for the flows
 	// that read `signals`; nil gives every event no flags.
 	Signals SignalSource
+	// Aggregates keeps the entries of the package's aggregates; nil uses
+	// the Ledger when it keeps them too (flowd's store does).
+	Aggregates Aggregates
 }
 
 // SignalSource computes an event's signals: the fields of compiler's
@@ -350,6 +353,10 @@ func (r *run) step(ctx context.Context, n int, s *step) (stop bool, err error) {
 		return false, r.write(ctx, n, s)
 	case plan.StepFor:
 		return false, r.each(ctx, n, s)
+	case plan.StepAggregate:
+		return false, r.updateAggregate(ctx, n, s)
+	case plan.StepRead:
+		return false, r.readAggregate(ctx, n, s)
 	}
 	return false, nil
 }

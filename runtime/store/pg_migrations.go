@@ -93,6 +93,19 @@ CREATE TABLE cursors (
 	value      TEXT   NOT NULL,
 	updated_at BIGINT NOT NULL                -- unix nanoseconds
 );
+`, `
+-- The entries of the flows' aggregates (see Aggregates): per aggregate
+-- and key, a JSON object of typed fields, decimals as strings. An update
+-- commits with its idempotency key in effects. Older replicas never read
+-- it.
+CREATE TABLE aggregates (
+	name       TEXT   NOT NULL,               -- the aggregate, "customer_stats"
+	key        TEXT   NOT NULL,               -- the entry, "cus_123"
+	value      TEXT   NOT NULL,               -- JSON object of the entry's fields
+	updated_at BIGINT NOT NULL,               -- unix nanoseconds
+	PRIMARY KEY (name, key)
+);
+CREATE INDEX aggregates_updated ON aggregates (name, updated_at);
 `}
 
 // pgMigrate applies the migrations the database lacks, under a lock so

@@ -1,0 +1,186 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Aggregates keeps the entries of the flows' aggregates (`aggregate
+// customer_stats by string { ... }`): per aggregate name and key, a JSON
+// object of the entry's fields, with decimals as strings so they stay exact.
+//
+// An update happens once per idempotency key: UpdateAggregate checks the
+// key in the ledger (the effects table), computes the entry's next value,
+// stores it and records the key, all in one transaction. A retried or
+// replayed event finds its key and changes nothing; a crash before the
+// commit leaves neither the update nor the key, so the next attempt
+// applies it once.
+type Aggregates interface {
+	// Aggregate returns the stored value of an entry; ok is false when no
+	// update has touched it.
+	Aggregate(ctx context.Context, name, key string) (value []byte, ok bool, err error)
+	// UpdateAggregate applies fn to the entry once per effect key: fn gets
+	// the current value (nil when there is none) and returns the next. When
+	// effect is already in the ledger it returns the stored value with
+	// applied false and does not call fn. fn may be called more than once
+	// for one update (a rolled-back group commit runs again): it must only
+	// compute. An error from fn is returned as is, and nothing is stored.
+	UpdateAggregate(ctx context.Context, name, key, effect string, fn func(cur []byte) ([]byte, error)) (value []byte, applied bool, err error)
+}
+
+// Aggregate returns the stored value of an entry (see Aggregates).
+func (s *Store) Aggregate(ctx context.Context, name, key string) ([]byte, bool, error) {
+	a, ok := s.Backend.(Aggregates)
+	if !ok {
+		return nil, false, fmt.Errorf("store: %T keeps no aggregates", s.Backend)
+	}
+	return a.Aggregate(ctx, name, key)
+}
+
+// UpdateAggregate applies an update to an entry once per effect key (see
+// Aggregates).
+func (s *Store) UpdateAggregate(ctx context.Context, name, key, effect string, fn func(cur []byte) ([]byte, error)) ([]byte, bool, error) {
+	a, ok := s.Backend.(Aggregates)
+	if !ok {
+		return nil, false, fmt.Errorf("store: %T keeps no aggregates", s.Backend)
+	}
+	return a.UpdateAggregate(ctx, name, key, effect, fn)
+}
+
+// aggregateEffect is what the ledger records for an aggregate update: which
+// entry the key counted in.
+func aggregateEffect(name, key string) (entity, record string) {
+	b, _ := json.Marshal(map[string]string{"aggregate": name, "key": key})
+	return "aggregate:" + name, string(b)
+}
+
+func (s *sqliteStore) Aggregate(ctx context.Context, name, key string) ([]byte, bool, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM aggregates WHERE name = ? AND key = ?`, name, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return []byte(v), true, nil
+}
+
+func (s *sqliteStore) UpdateAggregate(ctx context.Context, name, key, effect string, fn func(cur []byte) ([]byte, error)) ([]byte, bool, error) {
+	var value []byte
+	var applied bool
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		value, applied = nil, false // a batch that failed runs again
+		var cur []byte
+		var v string
+		switch err := tx.QueryRow(`SELECT value FROM aggregates WHERE name = ? AND key = ?`, name, key).Scan(&v); {
+		case err == nil:
+			cur = []byte(v)
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		var done int
+		if err := tx.QueryRow(`SELECT count(*) FROM effects WHERE key = ?`, effect).Scan(&done); err != nil {
+			return err
+		}
+		if done > 0 {
+			value = cur
+			return nil
+		}
+		next, err := fn(cur)
+		if err != nil {
+			return err
+		}
+		now := nanos(time.Now())
+		if _, err := tx.Exec(`INSERT INTO aggregates (name, key, value, updated_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (name, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, name, key, string(next), now); err != nil {
+			return err
+		}
+		entity, rec := aggregateEffect(name, key)
+		if _, err := tx.Stmt(s.putEffect).Exec(effect, entity, rec, now); err != nil {
+			return err
+		}
+		value, applied = next, true
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return value, applied, nil
+}
+
+func (p *pgStore) Aggregate(ctx context.Context, name, key string) ([]byte, bool, error) {
+	if err := p.check(); err != nil {
+		return nil, false, err
+	}
+	var v string
+	err := p.pool.QueryRow(ctx, `SELECT value FROM aggregates WHERE name = $1 AND key = $2`, text(name), text(key)).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return []byte(v), v != "", nil
+}
+
+func (p *pgStore) UpdateAggregate(ctx context.Context, name, key, effect string, fn func(cur []byte) ([]byte, error)) ([]byte, bool, error) {
+	if err := p.check(); err != nil {
+		return nil, false, err
+	}
+	name, key, effect = text(name), text(key), text(effect)
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	defer tx.Rollback(ctx)
+	now := nanos(time.Now())
+	// The effect's row first: of two replicas running the same event, the
+	// second waits here for the first to commit, then finds the key.
+	entity, rec := aggregateEffect(name, key)
+	tag, err := tx.Exec(ctx, `INSERT INTO effects (key, entity, record, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING`, effect, entity, rec, now)
+	if err != nil {
+		return nil, false, err
+	}
+	if tag.RowsAffected() == 0 { // counted already: the entry as it is
+		var v string
+		err := tx.QueryRow(ctx, `SELECT value FROM aggregates WHERE name = $1 AND key = $2`, name, key).Scan(&v)
+		if errors.Is(err, pgx.ErrNoRows) || err == nil && v == "" {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		return []byte(v), false, nil
+	}
+	// Then the entry, locked: updates of one entry by other events apply
+	// one after the other, each on the value the one before committed.
+	if _, err := tx.Exec(ctx, `INSERT INTO aggregates (name, key, value, updated_at) VALUES ($1, $2, '', $3) ON CONFLICT (name, key) DO NOTHING`, name, key, now); err != nil {
+		return nil, false, err
+	}
+	var cur string
+	if err := tx.QueryRow(ctx, `SELECT value FROM aggregates WHERE name = $1 AND key = $2 FOR UPDATE`, name, key).Scan(&cur); err != nil {
+		return nil, false, err
+	}
+	var curB []byte
+	if cur != "" {
+		curB = []byte(cur)
+	}
+	next, err := fn(curB)
+	if err != nil {
+		return nil, false, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE aggregates SET value = $3, updated_at = $4 WHERE name = $1 AND key = $2`, name, key, string(next), now); err != nil {
+		return nil, false, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, false, err
+	}
+	return next, true, nil
+}
