@@ -97,17 +97,7 @@ func writePlan(w io.Writer, p *plan.Plan) {
 		if f.OrderBy != nil {
 			fmt.Fprintf(&b, "  one at a time per %s\n", f.OrderBy.Text)
 		}
-		for i, s := range f.Steps {
-			fmt.Fprintf(&b, "  %d. %s\n", i+1, stepLine(s))
-			for _, fld := range s.Fields {
-				fmt.Fprintf(&b, "       %s = %s\n", fld.Name, fld.Value.Text)
-			}
-			if s.Miss != nil {
-				for _, fld := range s.Miss.Fields {
-					fmt.Fprintf(&b, "       %s = %s\n", fld.Name, fld.Value.Text)
-				}
-			}
-		}
+		writeSteps(&b, f.Steps, "  ", "")
 		if l := f.Ledger; l != nil {
 			var args []string
 			for _, a := range l.Source.Args {
@@ -152,8 +142,36 @@ func writePlan(w io.Writer, p *plan.Plan) {
 	io.WriteString(w, b.String())
 }
 
+// writeSteps prints steps numbered under prefix ("2.1." inside the body
+// of step 2), each with the fields it assigns.
+func writeSteps(b *strings.Builder, steps []*plan.Step, indent, prefix string) {
+	for i, s := range steps {
+		n := fmt.Sprintf("%s%d.", prefix, i+1)
+		fmt.Fprintf(b, "%s%s %s\n", indent, n, stepLine(s))
+		for _, fld := range s.Fields {
+			fmt.Fprintf(b, "%s     %s = %s\n", indent, fld.Name, fld.Value.Text)
+		}
+		if s.Miss != nil {
+			for _, fld := range s.Miss.Fields {
+				fmt.Fprintf(b, "%s     %s = %s\n", indent, fld.Name, fld.Value.Text)
+			}
+		}
+		if len(s.Body) > 0 {
+			writeSteps(b, s.Body, indent+"   ", n)
+		}
+	}
+}
+
 func stepLine(s *plan.Step) string {
 	switch s.Kind {
+	case plan.StepReview:
+		return fmt.Sprintf("hold the event for review when %s, because %s", s.Expr.Text, s.Reason.Text)
+	case plan.StepFor:
+		return fmt.Sprintf("for each %s in %s  : %s", s.Name, s.Expr.Text, s.Expr.Type)
+	case plan.StepAggregate:
+		return fmt.Sprintf("update aggregate %s[%s] once per key %s", s.Aggregate, s.Index.Text, s.Key.Text)
+	case plan.StepRead:
+		return fmt.Sprintf("read aggregate %s[%s] as %s", s.Aggregate, s.Index.Text, s.Name)
 	case plan.StepLet:
 		return fmt.Sprintf("let %s = %s  : %s", s.Name, s.Expr.Text, s.Expr.Type)
 	case plan.StepWhen:
