@@ -135,6 +135,7 @@ func TestClientSideRefusals(t *testing.T) {
 		{"no key, no anchor", erp.Write{Op: erp.Create, Entity: "CustTable", Key: "k", Fields: erp.Record{"CustGroup": "1"}}, "no field for the idempotency key"},
 		{"journal line alone", erp.Write{Op: erp.Create, Entity: "LedgerJournalTrans", Key: "k", Fields: erp.Record{"JournalNum": "1"}}, "post them with their header"},
 		{"unknown table", erp.Write{Op: erp.Create, Entity: "VendTable", Key: "k"}, "unknown table"},
+		{"line without its number", erp.Write{Op: erp.Create, Entity: "SalesLine", Key: "k", Fields: erp.Record{"SalesId": "SO-1", "ItemId": "STRIPE"}}, "set LineNum"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -234,6 +234,12 @@ func (d *Driver) createLine(ctx context.Context, t *ax2012.Table, w erp.Write) (
 	if !ok || parent == "" {
 		return nil, permanent("%s: the line must set %s, its %s", t.Name, t.Link, root.Name)
 	}
+	if _, numbered := w.Fields[t.Key]; !numbered && w.Key != "" {
+		// AIF answers a repeated message with a duplicate fault, not the
+		// line: without its number, a retry after a lost answer could not
+		// tell which line is this write's.
+		return nil, permanent("%s: set %s, so that a retry after a lost answer finds the line again", t.Name, t.Key)
+	}
 	fields := copyRecord(w.Fields)
 	delete(fields, t.Link) // the line is nested in its parent
 	texts, err := encodeFields(t, fields)
