@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -114,6 +115,65 @@ on the plan flowd runs now; reject ends it, skipped, with the note.`+adminWhere,
 		return 0
 	}
 	fmt.Fprintln(stderr, "usage: flowc review list|show ID|approve ID|reject ID --note TEXT [--store PATH | --url URL]")
+	return 2
+}
+
+func cmdAggregates(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("aggregates", `Usage: flowc aggregates list NAME [--limit N] | show NAME KEY [--store PATH | --url URL] [--json]
+
+The entries a flow aggregate keeps (`+"`aggregate NAME by ... { ... }`"+`): list
+prints the most recently updated entries with their fields; show prints one.
+Decimals print exactly as stored.`+adminWhere, stderr)
+	where := addAdminFlags(fs)
+	limit := fs.Int("limit", 50, "list: at most this many, newest first")
+	asJSON := fs.Bool("json", false, "print JSON")
+	sub, rest, src, code := adminCommand(fs, args, where, "aggregates", stderr)
+	if src == nil {
+		return code
+	}
+	defer src.close()
+	ctx := context.Background()
+	switch {
+	case sub == "list" && len(rest) == 1:
+		entries, err := src.aggregateEntries(ctx, rest[0], *limit)
+		if err != nil {
+			fmt.Fprintf(stderr, "flowc aggregates: %v\n", err)
+			return 1
+		}
+		if *asJSON {
+			if entries == nil {
+				entries = []store.AggregateEntry{}
+			}
+			return writeJSONOut(stdout, entries)
+		}
+		if len(entries) == 0 {
+			fmt.Fprintf(stdout, "aggregate %s has no entries\n", rest[0])
+			return 0
+		}
+		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+		for _, e := range entries {
+			var v bytes.Buffer
+			if json.Compact(&v, e.Value) != nil {
+				v.Reset()
+				v.Write(e.Value)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Key, e.Updated.Format(time.RFC3339), v.String())
+		}
+		tw.Flush()
+		return 0
+	case sub == "show" && len(rest) == 2:
+		v, ok, err := src.aggregate(ctx, rest[0], rest[1])
+		if err != nil {
+			fmt.Fprintf(stderr, "flowc aggregates: %v\n", err)
+			return 1
+		}
+		if !ok {
+			fmt.Fprintf(stderr, "flowc aggregates: no entry %s of aggregate %s\n", rest[1], rest[0])
+			return 1
+		}
+		return writeJSONOut(stdout, v)
+	}
+	fmt.Fprintln(stderr, "usage: flowc aggregates list NAME | show NAME KEY [--store PATH | --url URL]")
 	return 2
 }
 

@@ -28,6 +28,8 @@ type adminSource interface {
 	replay(ctx context.Context, id string) (int, error)
 	decide(ctx context.Context, id string, approve bool, note string) error
 	payouts(ctx context.Context, only string) ([]*recon.Row, error)
+	aggregateEntries(ctx context.Context, name string, limit int) ([]store.AggregateEntry, error)
+	aggregate(ctx context.Context, name, key string) (json.RawMessage, bool, error)
 	close()
 }
 
@@ -76,6 +78,15 @@ func (l localSource) decide(ctx context.Context, id string, approve bool, note s
 
 func (l localSource) payouts(ctx context.Context, only string) ([]*recon.Row, error) {
 	return recon.Payouts(ctx, l.st, only)
+}
+
+func (l localSource) aggregateEntries(ctx context.Context, name string, limit int) ([]store.AggregateEntry, error) {
+	return l.st.AggregateEntries(ctx, name, limit)
+}
+
+func (l localSource) aggregate(ctx context.Context, name, key string) (json.RawMessage, bool, error) {
+	v, ok, err := l.st.Aggregate(ctx, name, key)
+	return json.RawMessage(v), ok, err
 }
 
 func (l localSource) close() { l.st.Close() }
@@ -189,6 +200,22 @@ func (r remoteSource) payouts(ctx context.Context, only string) ([]*recon.Row, e
 		path += "?payout=" + url.QueryEscape(only)
 	}
 	return rows, r.call(ctx, http.MethodGet, path, nil, &rows)
+}
+
+func (r remoteSource) aggregateEntries(ctx context.Context, name string, limit int) ([]store.AggregateEntry, error) {
+	var out []store.AggregateEntry
+	return out, r.call(ctx, http.MethodGet, "/admin/aggregates/"+url.PathEscape(name)+"?limit="+strconv.Itoa(limit), nil, &out)
+}
+
+func (r remoteSource) aggregate(ctx context.Context, name, key string) (json.RawMessage, bool, error) {
+	var out struct {
+		Value json.RawMessage `json:"value"`
+	}
+	err := r.call(ctx, http.MethodGet, "/admin/aggregates/"+url.PathEscape(name)+"/"+url.PathEscape(key), nil, &out)
+	if err != nil && strings.Contains(err.Error(), "(HTTP 404)") {
+		return nil, false, nil
+	}
+	return out.Value, err == nil, err
 }
 
 func (remoteSource) close() {}

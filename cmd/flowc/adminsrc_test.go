@@ -90,3 +90,43 @@ func TestAdminCommandsThroughTheAdminAPI(t *testing.T) {
 	flowc(t, 0, "events", "list", "--url", srv.URL, "--token-file", tok)
 	flowc(t, 2, "events", "list", "--url", "127.0.0.1:8787")
 }
+
+// flowc aggregates lists and shows a flow aggregate's entries, from the
+// store or through the admin API.
+func TestAggregatesCommand(t *testing.T) {
+	path := storeWithADeadLetter(t)
+	st, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	for i, cus := range []string{"cus_1", "cus_2", "cus_1"} {
+		v := []byte(`{"payments":` + []string{"1", "1", "2"}[i] + `,"total_paid":"` + []string{"20.00", "5.50", "45.50"}[i] + `"}`)
+		if _, _, err := st.UpdateAggregate(ctx, "customer_stats", cus, "stats:evt_"+string(rune('a'+i)), func([]byte) ([]byte, error) { return v, nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := daemon.New(daemon.Config{Flows: "../../flows/stripe_d365", Company: "usmf", Store: st, StripeSecrets: []string{"whsec_x"},
+		ERP: record.New(io.Discard, d365fo.Default()), AdminToken: "t0ken", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(d.Handler())
+	defer srv.Close()
+	t.Setenv("FLOWD_ADMIN_TOKEN", "t0ken")
+	for _, where := range [][]string{{"--store", path}, {"--url", srv.URL}} {
+		out, _ := flowc(t, 0, append([]string{"aggregates", "list", "customer_stats"}, where...)...)
+		if !strings.Contains(out, "cus_1") || !strings.Contains(out, `"total_paid":"45.50"`) || strings.Index(out, "cus_1") > strings.Index(out, "cus_2") {
+			t.Errorf("aggregates list %v:\n%s", where, out)
+		}
+		out, _ = flowc(t, 0, append([]string{"aggregates", "show", "customer_stats", "cus_2"}, where...)...)
+		if !strings.Contains(out, `"total_paid": "5.50"`) {
+			t.Errorf("aggregates show %v:\n%s", where, out)
+		}
+		_, errs := flowc(t, 1, append([]string{"aggregates", "show", "customer_stats", "cus_9"}, where...)...)
+		if !strings.Contains(errs, "no entry cus_9") {
+			t.Errorf("a missing entry %v: %s", where, errs)
+		}
+	}
+}

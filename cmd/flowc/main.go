@@ -23,6 +23,7 @@ Commands:
   events  list events in flowd's store, or show one with its step trail
   dlq     list, show and replay dead letters
   review  list the events flows held for a person, approve or reject them
+  aggregates  list or show the entries of a flow aggregate
   recon   reconcile Stripe payouts: amount, balance transactions, difference, what was posted
   migrate bring the schema of flowd's store (SQLite or PostgreSQL) up to date
   lsp     run the language server for editors (LSP over standard input and output)
@@ -61,6 +62,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdDLQ(args[1:], stdout, stderr)
 	case "review":
 		return cmdReview(args[1:], stdout, stderr)
+	case "aggregates":
+		return cmdAggregates(args[1:], stdout, stderr)
 	case "lsp":
 		return cmdLSP(args[1:], stdout, stderr)
 	case "migrate":

@@ -50,8 +50,38 @@ func (d *Daemon) consoleRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/plan", d.admin(d.planInfo))
 	mux.Handle("GET /admin/stats", d.admin(d.stats))
 	mux.Handle("GET /admin/review", d.admin(func(w http.ResponseWriter, r *http.Request) { d.list(w, r, store.Review) }))
+	mux.Handle("GET /admin/aggregates/{name}", d.admin(d.aggregateEntries))
+	mux.Handle("GET /admin/aggregates/{name}/{key}", d.admin(d.aggregateEntry))
 	mux.Handle("POST /admin/review/{id}/approve", d.admin(d.decide(true)))
 	mux.Handle("POST /admin/review/{id}/reject", d.admin(d.decide(false)))
+}
+
+// aggregateEntries lists an aggregate's entries, newest first (?limit=N).
+func (d *Daemon) aggregateEntries(w http.ResponseWriter, r *http.Request) {
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	entries, err := d.store.AggregateEntries(r.Context(), r.PathValue("name"), limit)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error()})
+		return
+	}
+	if entries == nil {
+		entries = []store.AggregateEntry{}
+	}
+	writeJSON(w, http.StatusOK, entries)
+}
+
+// aggregateEntry is one entry of an aggregate, 404 when no update made it.
+func (d *Daemon) aggregateEntry(w http.ResponseWriter, r *http.Request) {
+	name, key := r.PathValue("name"), r.PathValue("key")
+	v, ok, err := d.store.Aggregate(r.Context(), name, key)
+	switch {
+	case err != nil:
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error()})
+	case !ok:
+		writeJSON(w, http.StatusNotFound, map[string]any{"error": "no entry " + key + " of aggregate " + name})
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"key": key, "value": json.RawMessage(v)})
+	}
 }
 
 // decide ends an event's review: approved, it runs again past its review

@@ -35,6 +35,7 @@ const MaxWebhookBody = 1 << 20
 //	GET  /admin/review                 events a flow held for a person
 //	POST /admin/review/{id}/approve    run it on past its review steps
 //	POST /admin/review/{id}/reject     end it, skipped, with {"note": ...}
+//	GET  /admin/aggregates/{name}[/{key}] a flow aggregate's entries, or one
 //	GET  /console/                     the web console (its data needs the token)
 //	POST /console/login                {"token": ...} -> a session cookie
 //

@@ -32,6 +32,71 @@ type Aggregates interface {
 	// for one update (a rolled-back group commit runs again): it must only
 	// compute. An error from fn is returned as is, and nothing is stored.
 	UpdateAggregate(ctx context.Context, name, key, effect string, fn func(cur []byte) ([]byte, error)) (value []byte, applied bool, err error)
+	// AggregateEntries lists up to limit entries of an aggregate, the most
+	// recently updated first.
+	AggregateEntries(ctx context.Context, name string, limit int) ([]AggregateEntry, error)
+}
+
+// AggregateEntry is one entry of an aggregate as stored.
+type AggregateEntry struct {
+	Key     string          `json:"key"`
+	Value   json.RawMessage `json:"value"`
+	Updated time.Time       `json:"updated"`
+}
+
+// AggregateEntries lists an aggregate's entries (see Aggregates).
+func (s *Store) AggregateEntries(ctx context.Context, name string, limit int) ([]AggregateEntry, error) {
+	a, ok := s.Backend.(Aggregates)
+	if !ok {
+		return nil, fmt.Errorf("store: %T keeps no aggregates", s.Backend)
+	}
+	if limit <= 0 {
+		limit = 100
+	}
+	return a.AggregateEntries(ctx, name, limit)
+}
+
+func (s *sqliteStore) AggregateEntries(ctx context.Context, name string, limit int) ([]AggregateEntry, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT key, value, updated_at FROM aggregates WHERE name = ? ORDER BY updated_at DESC, key LIMIT ?`, name, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AggregateEntry
+	for rows.Next() {
+		var e AggregateEntry
+		var v string
+		var at int64
+		if err := rows.Scan(&e.Key, &v, &at); err != nil {
+			return nil, err
+		}
+		e.Value, e.Updated = json.RawMessage(v), fromNanos(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func (p *pgStore) AggregateEntries(ctx context.Context, name string, limit int) ([]AggregateEntry, error) {
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	rows, err := p.pool.Query(ctx, `SELECT key, value, updated_at FROM aggregates WHERE name = $1 AND value <> '' ORDER BY updated_at DESC, key LIMIT $2`, text(name), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AggregateEntry
+	for rows.Next() {
+		var e AggregateEntry
+		var v string
+		var at int64
+		if err := rows.Scan(&e.Key, &v, &at); err != nil {
+			return nil, err
+		}
+		e.Value, e.Updated = json.RawMessage(v), fromNanos(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }
 
 // Aggregate returns the stored value of an entry (see Aggregates).

@@ -83,5 +83,14 @@ func TestAggregatesUpdateOncePerKey(t *testing.T) {
 		if v, ok, _ := s.Aggregate(ctx, "other", "cus_1"); ok || v != nil {
 			t.Fatalf("another aggregate's entry of the same key: %s", v)
 		}
+		// The entries list newest first, with their values as stored.
+		entries, err := s.AggregateEntries(ctx, "stats", 10)
+		if err != nil || len(entries) != 2 || entries[0].Key != "cus_2" || string(entries[0].Value) != `{"n":20,"total":"20.10"}` ||
+			entries[1].Key != "cus_1" || entries[0].Updated.Before(entries[1].Updated) {
+			t.Fatalf("entries %+v, %v", entries, err)
+		}
+		if entries, err := s.AggregateEntries(ctx, "other", 10); err != nil || len(entries) != 0 {
+			t.Fatalf("an aggregate with no entries: %+v, %v", entries, err)
+		}
 	})
 }
