@@ -54,7 +54,7 @@ type Driver struct {
 	service  string // BaseURL
 	client   *http.Client
 	entities *schema.Connector
-	tokens   *tokenSource // nil when TokenURL is ""
+	tokens   *odata.TokenSource // nil when TokenURL is ""
 	now      func() time.Time
 
 	mu        sync.Mutex
@@ -99,8 +99,8 @@ func New(cfg Config) (*Driver, error) {
 		if u, err := url.Parse(cfg.TokenURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 			return nil, fmt.Errorf("bc: TokenURL %q is not an http(s) URL", cfg.TokenURL)
 		}
-		d.tokens = &tokenSource{url: cfg.TokenURL, clientID: cfg.ClientID, secret: cfg.ClientSecret,
-			scope: cfg.Scope, client: client, timeout: cfg.Timeout, now: cfg.Now}
+		d.tokens = &odata.TokenSource{URL: cfg.TokenURL, ClientID: cfg.ClientID, Secret: cfg.ClientSecret,
+			Scope: cfg.Scope, Client: client, Timeout: cfg.Timeout, Now: cfg.Now}
 	}
 	return d, nil
 }
@@ -130,7 +130,7 @@ func (d *Driver) company(ctx context.Context) (string, error) {
 			} `json:"value"`
 		}
 		if err := json.Unmarshal(a.body, &page); err != nil || page.Value == nil {
-			return "", protocol("GET companies", a, "want a JSON object with a value array, got %s", firstLine("nothing", a.body))
+			return "", protocol("GET companies", a, "want a JSON object with a value array, got %s", odata.FirstLine("nothing", a.body))
 		}
 		if len(page.Value) == 0 {
 			return "", permanent("no company named %q", d.cfg.Company)
@@ -237,7 +237,7 @@ func (d *Driver) query(ctx context.Context, entity string, where erp.Record, top
 			NextLink string            `json:"@odata.nextLink"`
 		}
 		if err := json.Unmarshal(a.body, &page); err != nil || page.Value == nil {
-			return nil, protocol(what, a, "want a JSON object with a value array, got %s", firstLine("nothing", a.body))
+			return nil, protocol(what, a, "want a JSON object with a value array, got %s", odata.FirstLine("nothing", a.body))
 		}
 		for _, raw := range page.Value {
 			rec, etag, err := decodeRecord(entity, obj, raw)

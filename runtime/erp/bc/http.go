@@ -10,13 +10,11 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync/atomic"
-	"time"
-	"unicode/utf8"
 
 	"github.com/flowhq/flow/runtime/erp"
+	"github.com/flowhq/flow/runtime/erp/odata"
 )
 
 // answer is an HTTP answer read in full.
@@ -43,7 +41,7 @@ func (d *Driver) send(ctx context.Context, method, url string, header http.Heade
 		tok := ""
 		if d.tokens != nil {
 			var err error
-			if tok, err = d.tokens.token(ctx); err != nil {
+			if tok, err = d.tokens.Token(ctx); err != nil {
 				return answer{}, err
 			}
 		}
@@ -51,7 +49,7 @@ func (d *Driver) send(ctx context.Context, method, url string, header http.Heade
 		if err != nil || a.status != http.StatusUnauthorized || d.tokens == nil || attempt > 0 {
 			return a, err
 		}
-		d.tokens.invalidate(tok) // a 401 applied nothing: safe to send again
+		d.tokens.Invalidate(tok) // a 401 applied nothing: safe to send again
 	}
 }
 
@@ -124,12 +122,12 @@ func (d *Driver) failure(what string, a answer) *erp.Error {
 		e.Code = code
 		e.Message = what + ": " + cmpOr(code, http.StatusText(a.status)) + ": " + msg
 	} else {
-		e.Message = what + ": " + firstLine(http.StatusText(a.status), a.body)
+		e.Message = what + ": " + odata.FirstLine(http.StatusText(a.status), a.body)
 	}
 	switch {
 	case a.status == http.StatusTooManyRequests, a.status == http.StatusServiceUnavailable,
 		a.status == http.StatusBadGateway, a.status == http.StatusGatewayTimeout:
-		e.Kind, e.RetryAfter = erp.Transient, retryAfter(a.header, d.now())
+		e.Kind, e.RetryAfter = erp.Transient, odata.RetryAfter(a.header, d.now())
 	case a.status == http.StatusRequestTimeout, a.status == http.StatusConflict && code == "Request_EntityChanged":
 		e.Kind = erp.Transient
 	case a.status >= 500:
@@ -176,41 +174,4 @@ func cmpOr(a, b string) string {
 func protocol(what string, a answer, format string, args ...any) *erp.Error {
 	return &erp.Error{Kind: erp.Permanent, Status: a.status,
 		Message: what + ": unexpected answer: " + fmt.Sprintf(format, args...)}
-}
-
-// retryAfter reads Retry-After as seconds or an HTTP date.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
-}
-
-// firstLine is a short printable excerpt of body, or fallback when empty.
-func firstLine(fallback string, body []byte) string {
-	s := strings.TrimSpace(string(body))
-	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
-		s = s[:i]
-	}
-	if len(s) > 200 {
-		s = s[:200]
-		for !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-		s += "..."
-	}
-	if s == "" || !utf8.ValidString(s) {
-		return fallback
-	}
-	if fallback != "" && fallback != s {
-		return fallback + " (" + s + ")"
-	}
-	return s
 }

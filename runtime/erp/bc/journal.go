@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/flowhq/flow/runtime/erp"
+	"github.com/flowhq/flow/runtime/erp/odata"
 	"github.com/flowhq/flow/stdlib/schema"
 )
 
@@ -269,7 +270,7 @@ func (d *Driver) postLines(ctx context.Context, jid string, obj *schema.Object, 
 		Responses []batchResponse `json:"responses"`
 	}
 	if err := json.Unmarshal(a.body, &out); err != nil || out.Responses == nil {
-		return nil, protocol(what, a, "want a JSON object with a responses array, got %s", firstLine("nothing", a.body))
+		return nil, protocol(what, a, "want a JSON object with a responses array, got %s", odata.FirstLine("nothing", a.body))
 	}
 	byID := make(map[string]batchResponse, len(out.Responses))
 	for _, r := range out.Responses {

@@ -84,7 +84,7 @@ func (d *Driver) Subscriptions(ctx context.Context) ([]Subscription, error) {
 			NextLink string         `json:"@odata.nextLink"`
 		}
 		if err := json.Unmarshal(a.body, &page); err != nil || page.Value == nil {
-			return nil, protocol(what, a, "want a JSON object with a value array of subscriptions, got %s", firstLine("nothing", a.body))
+			return nil, protocol(what, a, "want a JSON object with a value array of subscriptions, got %s", odata.FirstLine("nothing", a.body))
 		}
 		out = append(out, page.Value...)
 		next = ""
@@ -168,7 +168,7 @@ func (d *Driver) subscriptionURL(id string) string {
 func decodeSubscription(what string, a answer) (Subscription, error) {
 	var s Subscription
 	if err := json.Unmarshal(a.body, &s); err != nil || s.ID == "" {
-		return Subscription{}, protocol(what, a, "want a subscription, got %s", firstLine("nothing", a.body))
+		return Subscription{}, protocol(what, a, "want a subscription, got %s", odata.FirstLine("nothing", a.body))
 	}
 	if s.ETag == "" {
 		s.ETag = a.header.Get("ETag")
@@ -273,7 +273,7 @@ func (d *Driver) FetchChanged(ctx context.Context, resource string) (Changed, er
 			NextLink string            `json:"@odata.nextLink"`
 		}
 		if err := json.Unmarshal(a.body, &page); err != nil || page.Value == nil {
-			return Changed{}, protocol(what, a, "want a JSON object with a value array, got %s", firstLine("nothing", a.body))
+			return Changed{}, protocol(what, a, "want a JSON object with a value array, got %s", odata.FirstLine("nothing", a.body))
 		}
 		for _, raw := range page.Value {
 			rec, _, err := decodeRecord(set, obj, raw)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/flowhq/flow/runtime/erp"
+	"github.com/flowhq/flow/runtime/erp/odata"
 	"github.com/flowhq/flow/stdlib/d365fo"
 	"github.com/flowhq/flow/stdlib/schema"
 )
@@ -45,7 +46,7 @@ type Driver struct {
 	entities *schema.Connector
 	journals map[string]*schema.Journal // by header entity set
 	anchors  map[string]anchor
-	tokens   *tokenSource // nil when TokenURL is ""
+	tokens   *odata.TokenSource // nil when TokenURL is ""
 	now      func() time.Time
 
 	mu sync.Mutex
@@ -97,8 +98,8 @@ func New(cfg Config) (*Driver, error) {
 		if u, err := url.Parse(cfg.TokenURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 			return nil, fmt.Errorf("d365fo: TokenURL %q is not an http(s) URL", cfg.TokenURL)
 		}
-		d.tokens = &tokenSource{url: cfg.TokenURL, clientID: cfg.ClientID, secret: cfg.ClientSecret,
-			resource: cfg.Resource, client: client, timeout: cfg.Timeout, now: cfg.Now}
+		d.tokens = &odata.TokenSource{URL: cfg.TokenURL, ClientID: cfg.ClientID, Secret: cfg.ClientSecret,
+			Resource: cfg.Resource, Client: client, Timeout: cfg.Timeout, Now: cfg.Now}
 	}
 	return d, nil
 }
@@ -167,7 +168,7 @@ func (d *Driver) query(ctx context.Context, entity string, obj *schema.Object, w
 			NextLink string            `json:"@odata.nextLink"`
 		}
 		if err := json.Unmarshal(a.body, &page); err != nil || page.Value == nil {
-			return nil, protocol(what, a, "want a JSON object with a value array, got %s", firstLine("nothing", a.body))
+			return nil, protocol(what, a, "want a JSON object with a value array, got %s", odata.FirstLine("nothing", a.body))
 		}
 		for _, raw := range page.Value {
 			rec, err := decodeRecord(obj, raw)

@@ -20,8 +20,8 @@ import (
 // and refreshes it when 90% of its lifetime has passed (at most 5 minutes
 // early). Concurrent callers share one fetch. It speaks both endpoint
 // versions: v2.0 (/oauth2/v2.0/token) with Scope, v1 (/oauth2/token) with
-// Resource. The drivers of Dataverse use it; F&O and Business Central keep
-// their own copies for now.
+// Resource. The F&O (v1), Business Central and Dataverse (v2.0) drivers
+// use it.
 type TokenSource struct {
 	URL, ClientID, Secret string
 	Scope                 string // v2.0: "https://contoso.crm.dynamics.com/.default"
