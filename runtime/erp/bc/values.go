@@ -150,60 +150,13 @@ func decodeRecord(set string, obj *schema.Object, data []byte) (erp.Record, stri
 	return rec, etag, nil
 }
 
-// fromWire converts a JSON value (decoded with UseNumber) to f's Go type.
+// fromWire converts a JSON value (decoded with UseNumber) to f's Go type:
+// Business Central writes dates as 2006-01-02, instants in RFC 3339.
 func fromWire(set string, f *schema.Field, v any) (any, error) {
-	if v == nil {
-		return nil, nil
-	}
-	switch f.Type.Kind {
-	case schema.String:
-		if s, ok := v.(string); ok {
-			return s, nil
+	return odata.FromJSON(f, v, func(s string) (time.Time, error) {
+		if bcschema.WireType(set, f.Name) == "date" || len(s) == len("2006-01-02") {
+			return time.Parse("2006-01-02", s)
 		}
-	case schema.Bool:
-		if b, ok := v.(bool); ok {
-			return b, nil
-		}
-	case schema.Int:
-		if n, ok := v.(json.Number); ok {
-			return strconv.ParseInt(string(n), 10, 64)
-		}
-	case schema.Decimal, schema.Minor, schema.Double:
-		switch n := v.(type) {
-		case json.Number:
-			return decimal.NewFromString(string(n))
-		case string:
-			return decimal.NewFromString(n)
-		}
-	case schema.Timestamp:
-		if s, ok := v.(string); ok {
-			if bcschema.WireType(set, f.Name) == "date" || len(s) == len("2006-01-02") {
-				return time.Parse("2006-01-02", s)
-			}
-			t, err := time.Parse(time.RFC3339Nano, s)
-			return t.UTC(), err
-		}
-	default:
-		if n, ok := v.(json.Number); ok {
-			return decimal.NewFromString(string(n))
-		}
-		return v, nil
-	}
-	return nil, fmt.Errorf("%s value %v where %s was expected", jsonKind(v), v, f.Type)
-}
-
-func jsonKind(v any) string {
-	switch v.(type) {
-	case string:
-		return "string"
-	case json.Number:
-		return "number"
-	case bool:
-		return "boolean"
-	case map[string]any:
-		return "object"
-	case []any:
-		return "array"
-	}
-	return fmt.Sprintf("%T", v)
+		return odata.Instant(s)
+	})
 }

@@ -180,63 +180,21 @@ func (d *Driver) decodeRecord(t table, data []byte) (erp.Record, string, error) 
 	return rec, etag, nil
 }
 
-// fromWire converts a JSON value (decoded with UseNumber) to f's Go type.
+// fromWire converts a JSON value (decoded with UseNumber) to f's Go type:
+// Dataverse writes Date Only columns as 2006-01-02; navigation content a
+// $select did not ask for is dropped.
 func fromWire(f *schema.Field, v any) (any, error) {
-	if v == nil {
-		return nil, nil
-	}
-	switch f.Type.Kind {
-	case schema.String:
-		if s, ok := v.(string); ok {
-			return s, nil
-		}
-	case schema.Bool:
-		if b, ok := v.(bool); ok {
-			return b, nil
-		}
-	case schema.Int:
-		if n, ok := v.(json.Number); ok {
-			return strconv.ParseInt(string(n), 10, 64)
-		}
-	case schema.Decimal, schema.Minor, schema.Double:
-		switch n := v.(type) {
-		case json.Number:
-			return decimal.NewFromString(string(n))
-		case string:
-			return decimal.NewFromString(n)
-		}
-	case schema.Timestamp:
-		if s, ok := v.(string); ok {
-			if len(s) == len("2006-01-02") {
-				return time.Parse("2006-01-02", s)
-			}
-			t, err := time.Parse(time.RFC3339Nano, s)
-			return t.UTC(), err
-		}
-	default:
-		switch n := v.(type) {
-		case json.Number:
-			return decimal.NewFromString(string(n))
-		case map[string]any, []any:
-			return nil, nil // navigation content a $select does not ask for
-		}
-		return v, nil
-	}
-	return nil, fmt.Errorf("%s value %v where %s was expected", jsonKind(v), v, f.Type)
-}
-
-func jsonKind(v any) string {
 	switch v.(type) {
-	case string:
-		return "string"
-	case json.Number:
-		return "number"
-	case bool:
-		return "boolean"
-	case map[string]any:
-		return "object"
-	case []any:
-		return "array"
+	case map[string]any, []any:
+		if k := f.Type.Kind; k != schema.String && k != schema.Bool && k != schema.Int && k != schema.Decimal &&
+			k != schema.Minor && k != schema.Double && k != schema.Timestamp {
+			return nil, nil
+		}
 	}
-	return fmt.Sprintf("%T", v)
+	return odata.FromJSON(f, v, func(s string) (time.Time, error) {
+		if len(s) == len("2006-01-02") {
+			return time.Parse("2006-01-02", s)
+		}
+		return odata.Instant(s)
+	})
 }
