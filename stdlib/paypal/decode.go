@@ -34,7 +34,7 @@ type genObject struct {
 // *schema.Type is immutable once built.
 func decode(text string) (*generated, error) {
 	g := &generated{index: map[string]*genObject{}}
-	p := typeParser{enums: map[string][]string{}, cache: map[string]*schema.Type{
+	p := schema.TypeParser{Enums: map[string][]string{}, Qualify: qualify, Scalars: map[string]*schema.Type{
 		"string": schema.StringType, "int": schema.IntType, "bool": schema.BoolType,
 		"decimal": schema.DecimalType, "timestamp": schema.TimestampType, "dyn": schema.AnyType,
 	}}
@@ -52,7 +52,7 @@ func decode(text string) (*generated, error) {
 			name, rest, _ := strings.Cut(rest, "\t")
 			typ, doc, _ := strings.Cut(rest, "\t")
 			var t *schema.Type
-			if t, err = p.parse(typ); err == nil && cur != nil {
+			if t, err = p.Parse(typ); err == nil && cur != nil {
 				cur.fields = append(cur.fields, &schema.Field{Name: name, Type: t, Doc: doc})
 			} else if err == nil {
 				err = fmt.Errorf("field %s outside an object", name)
@@ -68,7 +68,7 @@ func decode(text string) (*generated, error) {
 			g.objects = append(g.objects, cur)
 		case "enum":
 			name, vals, _ := strings.Cut(rest, "\t")
-			p.enums[name] = strings.Split(vals, "\t") // sorted by the generator
+			p.Enums[name] = strings.Split(vals, "\t") // sorted by the generator
 		case "event":
 			name, subject, _ := strings.Cut(rest, "\t")
 			g.events = append(g.events, genEvent{name, subject})
@@ -82,42 +82,4 @@ func decode(text string) (*generated, error) {
 		}
 	}
 	return g, nil
-}
-
-// typeParser reads the compact type grammar, memoizing every type it builds.
-type typeParser struct {
-	enums map[string][]string
-	cache map[string]*schema.Type
-}
-
-func (p *typeParser) parse(s string) (*schema.Type, error) {
-	if t, ok := p.cache[s]; ok {
-		return t, nil
-	}
-	kind, arg, _ := strings.Cut(s, ":")
-	var t *schema.Type
-	switch kind {
-	case "enum":
-		vals, ok := p.enums[arg]
-		if !ok {
-			return nil, fmt.Errorf("unknown enum %s", arg)
-		}
-		t = &schema.Type{Kind: schema.String, Enum: vals}
-	case "obj":
-		t = schema.ObjectOf(qualify(arg))
-	case "list", "map":
-		elem, err := p.parse(arg)
-		if err != nil {
-			return nil, err
-		}
-		if kind == "list" {
-			t = schema.ListOf(elem)
-		} else {
-			t = schema.MapOf(schema.StringType, elem)
-		}
-	default:
-		return nil, fmt.Errorf("bad type %q", s)
-	}
-	p.cache[s] = t
-	return t, nil
 }

@@ -62,7 +62,7 @@ func (g *generated) field(object, name string) (*schema.Field, bool) {
 // *schema.Type is immutable once built.
 func decode(text string) (*generated, error) {
 	g := &generated{index: make(map[string]*genObject, 1024)}
-	p := typeParser{enums: map[string][]string{}, cache: map[string]*schema.Type{
+	p := schema.TypeParser{Enums: map[string][]string{}, Qualify: qualify, Scalars: map[string]*schema.Type{
 		"string": schema.StringType, "int": schema.IntType, "bool": schema.BoolType,
 		"double": schema.DoubleType, "decimal": schema.DecimalType, "minor": schema.MinorType, "dyn": schema.AnyType,
 	}}
@@ -91,7 +91,7 @@ func decode(text string) (*generated, error) {
 			name, rest, _ := strings.Cut(rest, "\t")
 			typ, doc, _ := strings.Cut(rest, "\t")
 			var t *schema.Type
-			if t, err = p.parse(typ); err == nil && cur != nil && len(slab) > 0 {
+			if t, err = p.Parse(typ); err == nil && cur != nil && len(slab) > 0 {
 				f := &slab[0]
 				slab = slab[1:]
 				*f = schema.Field{Name: name, Type: t, Doc: doc}
@@ -107,7 +107,7 @@ func decode(text string) (*generated, error) {
 			g.add(cur)
 		case "enum":
 			name, vals, _ := strings.Cut(rest, "\t")
-			p.enums[name] = strings.Split(vals, "\t") // sorted by the generator
+			p.Enums[name] = strings.Split(vals, "\t") // sorted by the generator
 		case "event":
 			name, subject, _ := strings.Cut(rest, "\t")
 			g.events = append(g.events, genEvent{name, subject})
@@ -122,42 +122,4 @@ func decode(text string) (*generated, error) {
 	}
 	endObject()
 	return g, g.err
-}
-
-// typeParser reads the compact type grammar, memoizing every type it builds.
-type typeParser struct {
-	enums map[string][]string
-	cache map[string]*schema.Type
-}
-
-func (p *typeParser) parse(s string) (*schema.Type, error) {
-	if t, ok := p.cache[s]; ok {
-		return t, nil
-	}
-	kind, arg, _ := strings.Cut(s, ":")
-	var t *schema.Type
-	switch kind {
-	case "enum":
-		vals, ok := p.enums[arg]
-		if !ok {
-			return nil, fmt.Errorf("unknown enum %s", arg)
-		}
-		t = &schema.Type{Kind: schema.String, Enum: vals}
-	case "obj":
-		t = schema.ObjectOf(qualify(arg))
-	case "list", "map":
-		elem, err := p.parse(arg)
-		if err != nil {
-			return nil, err
-		}
-		if kind == "list" {
-			t = schema.ListOf(elem)
-		} else {
-			t = schema.MapOf(schema.StringType, elem)
-		}
-	default:
-		return nil, fmt.Errorf("bad type %q", s)
-	}
-	p.cache[s] = t
-	return t, nil
 }
