@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/flowhq/flow/stdlib/jsonval"
 )
 
 // The REST API paths the Client uses.
@@ -111,7 +113,7 @@ func newAPIError(method, path string, status int, data []byte) *APIError {
 			Issue string `json:"issue"`
 		} `json:"details"`
 	}
-	if decodeJSON(data, &body) == nil {
+	if jsonval.DecodeStrict(data, &body) == nil {
 		e.Name, e.Message, e.DebugID = body.Name, body.Message, body.DebugID
 		if e.Name == "" {
 			e.Name, e.Message = body.Error, body.Description
@@ -174,7 +176,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, heade
 		if out == nil {
 			return nil
 		}
-		if err := decodeJSON(data, out); err != nil {
+		if err := jsonval.DecodeStrict(data, out); err != nil {
 			return fmt.Errorf("%w: %s %s: %v", ErrUnexpectedResponse, method, path, err)
 		}
 		return nil

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/flowhq/flow/stdlib/jsonval"
 )
 
 // restDouble answers like PayPal's REST API over loopback TLS: OAuth2
@@ -50,11 +52,11 @@ func newRESTDouble(t *testing.T) (*restDouble, *Client) {
 	d.capture = resourceOf(t, "testdata/simulator_signed/HOOK_PAYMENT_CAPTURE_COMPLETED_V2__PAYMENT.CAPTURE.COMPLETED.body.json")
 	d.refund = resourceOf(t, "testdata/simulator_signed/HOOK_PAYMENT_CAPTURE_REFUNDED_V2__PAYMENT.CAPTURE.REFUNDED.body.json")
 	var page map[string]any
-	if err := decodeJSON(readFile(t, "testdata/reporting/airbyte_transaction_search_sandbox_page_1.json"), &page); err != nil {
+	if err := jsonval.DecodeStrict(readFile(t, "testdata/reporting/airbyte_transaction_search_sandbox_page_1.json"), &page); err != nil {
 		t.Fatal(err)
 	}
 	var docs map[string]any
-	if err := decodeJSON(readFile(t, "testdata/reporting/airbyte_transaction_search_docs_sample.json"), &docs); err != nil {
+	if err := jsonval.DecodeStrict(readFile(t, "testdata/reporting/airbyte_transaction_search_docs_sample.json"), &docs); err != nil {
 		t.Fatal(err)
 	}
 	for _, v := range append(page["transaction_details"].([]any), docs["transaction_details"].([]any)...) {
@@ -81,7 +83,7 @@ func newRESTDouble(t *testing.T) (*restDouble, *Client) {
 
 func resourceOf(t *testing.T, file string) map[string]any {
 	var ev map[string]any
-	if err := decodeJSON(readFile(t, file), &ev); err != nil {
+	if err := jsonval.DecodeStrict(readFile(t, file), &ev); err != nil {
 		t.Fatal(err)
 	}
 	return ev["resource"].(map[string]any)
@@ -418,7 +420,7 @@ func manyItems(d *restDouble, start time.Time, n int) {
 		src := d.items[i%len(d.items)]
 		b, _ := json.Marshal(src)
 		var it map[string]any
-		decodeJSON(b, &it)
+		jsonval.DecodeStrict(b, &it)
 		info := it["transaction_info"].(map[string]any)
 		info["transaction_id"] = fmt.Sprintf("TX%015d", i)
 		info["transaction_initiation_date"] = start.Add(time.Duration(i) * time.Hour).Format("2006-01-02T15:04:05-0700")

@@ -2,11 +2,11 @@ package paypal
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"time"
+
+	"github.com/flowhq/flow/stdlib/jsonval"
 )
 
 // ErrInvalidEvent is wrapped by every error Decode and Peek return: the
@@ -46,7 +46,7 @@ func (e *Event) Resource() map[string]any {
 // RFC 3339 time. Every error wraps ErrInvalidEvent.
 func Decode(payload []byte) (*Event, error) {
 	var env map[string]any
-	if err := decodeJSON(payload, &env); err != nil {
+	if err := jsonval.DecodeStrict(payload, &env); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidEvent, err)
 	}
 	if env == nil {
@@ -126,50 +126,10 @@ func str(m map[string]any, key string, required bool) (string, error) {
 	}
 	s, ok := v.(string)
 	if !ok {
-		return "", fmt.Errorf("%s is %s, want a string", key, kind(v))
+		return "", fmt.Errorf("%s is %s, want a string", key, jsonval.Kind(v))
 	}
 	if required && s == "" {
 		return "", fmt.Errorf("%s is empty", key)
 	}
 	return s, nil
-}
-
-// kind names the JSON kind of a decoded value, for error messages.
-func kind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "a boolean"
-	case json.Number:
-		return "a number"
-	case string:
-		return "a string"
-	case []any:
-		return "an array"
-	case map[string]any:
-		return "an object"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
-// decodeJSON decodes exactly one JSON value from data into v, keeping
-// numbers as json.Number. Trailing data other than white space is an error.
-func decodeJSON(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		if errors.Is(err, io.EOF) {
-			return errors.New("empty body")
-		}
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return errors.New("truncated JSON")
-		}
-		return err
-	}
-	end := dec.InputOffset()
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return fmt.Errorf("trailing data after offset %d", end)
-	}
-	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flowhq/flow/stdlib/jsonval"
 )
 
 // TestDecodeFixtures decodes every event body in the fixtures and checks
@@ -23,7 +25,7 @@ func TestDecodeFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			var want map[string]any
-			if err := decodeJSON(payload, &want); err != nil {
+			if err := jsonval.DecodeStrict(payload, &want); err != nil {
 				t.Fatal(err)
 			}
 			res := want["resource"].(map[string]any)

@@ -20,6 +20,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/flowhq/flow/runtime/erp"
+	"github.com/flowhq/flow/stdlib/jsonval"
 )
 
 // The Client creates PayPal objects for flows that write to the gateway
@@ -332,7 +333,7 @@ func (c *Client) create(ctx context.Context, entity string, req *createRequest) 
 	}
 	if ans.status >= 200 && ans.status <= 299 {
 		var obj map[string]any
-		if err := decodeJSON(ans.data, &obj); err != nil || obj == nil {
+		if err := jsonval.DecodeStrict(ans.data, &obj); err != nil || obj == nil {
 			// PayPal made it, but its answer cannot be read: settle it.
 			return nil, &erp.Error{Kind: erp.InDoubt, Status: ans.status, Message: fmt.Sprintf("paypal: create %s: %v: the answer is not a JSON object", entity, ErrUnexpectedResponse), Err: ErrUnexpectedResponse}
 		}
@@ -369,7 +370,7 @@ func duplicateBatch(data []byte) string {
 			Links []link `json:"links"`
 		} `json:"details"`
 	}
-	if decodeJSON(data, &body) != nil {
+	if jsonval.DecodeStrict(data, &body) != nil {
 		return ""
 	}
 	links := body.Links

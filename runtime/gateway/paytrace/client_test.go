@@ -255,7 +255,7 @@ func TestBadTransactions(t *testing.T) {
 		`{"transaction_id": 7, "transaction_type": "SALE", "amount": "ten", "created": {"at": "4/10/2015 4:06:30 PM"}}`:      `transaction 7: amount: "ten" is not an amount in dollars`,
 		`{"transaction_id": 7, "transaction_type": "SALE", "amount": 1.005, "created": {"at": "4/10/2015 4:06:30 PM"}}`:      `transaction 7: amount: "1.005" has more than two decimals`,
 		`{"transaction_id": 7, "transaction_type": "SALE", "amount": -3, "created": {"at": "4/10/2015 4:06:30 PM"}}`:         `transaction 7: amount: -3 is negative`,
-		`{"transaction_id": 7, "transaction_type": "SALE", "amount": 1, "tax_amount": [], "created": {"at": "4/10/2015"}}`:   `transaction 7: tax_amount: want a number or a string, got a list`,
+		`{"transaction_id": 7, "transaction_type": "SALE", "amount": 1, "tax_amount": [], "created": {"at": "4/10/2015"}}`:   `transaction 7: tax_amount: want a number or a string, got an array`,
 		`{"transaction_id": 7, "transaction_type": "SALE", "amount": 1, "created": {"at": "2015-13-45 99:00"}}`:              `transaction 7: created.at: "2015-13-45 99:00" is not a PayTrace date`,
 		`{"transaction_id": 7, "transaction_type": "SALE", "amount": 1}`:                                                     `transaction 7: created: missing`,
 		`{"transaction_id": 7, "transaction_type": "S@LE", "amount": 1, "created": {"at": "4/10/2015"}}`:                     `transaction 7: transaction_type: "S@LE" is not a transaction type`,

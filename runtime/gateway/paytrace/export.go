@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/flowhq/flow/stdlib/jsonval"
 )
 
 // DateLayout is how PayTrace writes the days of an export request.
@@ -142,7 +144,7 @@ func (r *reader) str(m map[string]any, field, path string) string {
 		}
 		return "false"
 	default:
-		r.fail(path+field, "want text, got %s", kind(v))
+		r.fail(path+field, "want text, got %s", jsonval.Kind(v))
 		return ""
 	}
 }
@@ -159,7 +161,7 @@ func (r *reader) integer(m map[string]any, field, path string) int64 {
 			return 0
 		}
 	default:
-		r.fail(path+field, "want a whole number, got %s", kind(v))
+		r.fail(path+field, "want a whole number, got %s", jsonval.Kind(v))
 		return 0
 	}
 	d, err := decimal.NewFromString(text)
@@ -177,7 +179,7 @@ func (r *reader) object(m map[string]any, field string) map[string]any {
 	case map[string]any:
 		return v
 	default:
-		r.fail(field, "want an object, got %s", kind(v))
+		r.fail(field, "want an object, got %s", jsonval.Kind(v))
 		return nil
 	}
 }
@@ -196,7 +198,7 @@ func Amount(v any) (decimal.Decimal, error) {
 	case nil:
 		return decimal.Zero, fmt.Errorf("no amount")
 	default:
-		return decimal.Zero, fmt.Errorf("want a number or a string, got %s", kind(v))
+		return decimal.Zero, fmt.Errorf("want a number or a string, got %s", jsonval.Kind(v))
 	}
 	if text == "" || len(text) > 40 || strings.ContainsAny(text, "$, _") {
 		return decimal.Zero, fmt.Errorf("%q is not an amount in dollars", text)
@@ -341,22 +343,4 @@ func Normalize(raw []byte, loc *time.Location) (*Event, error) {
 		return nil, r.err
 	}
 	return &Event{Gateway: "paytrace", ID: id, Type: typ, Created: tx.Created.At, Transaction: tx}, nil
-}
-
-func kind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "a string"
-	case json.Number:
-		return "a number"
-	case bool:
-		return "a bool"
-	case map[string]any:
-		return "an object"
-	case []any:
-		return "a list"
-	}
-	return fmt.Sprintf("%T", v)
 }

@@ -11,6 +11,8 @@ import (
 
 	stripego "github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/form"
+
+	"github.com/flowhq/flow/stdlib/jsonval"
 )
 
 // pageSize is the most items Stripe returns per list page.
@@ -175,7 +177,7 @@ func (r *rawResponse) decode(v any) error {
 	if r.LastResponse == nil {
 		return errors.New("no response")
 	}
-	return decodeJSON(r.LastResponse.RawJSON, v)
+	return jsonval.DecodeStrict(r.LastResponse.RawJSON, v)
 }
 
 // Transient reports whether err, returned by a Client method, may go away

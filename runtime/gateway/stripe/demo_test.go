@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/flowhq/flow/stdlib/jsonval"
 )
 
 // demo holds the events the demo daemon sends (testdata/demo/SOURCES).
@@ -57,7 +59,7 @@ func (d *demoDiff) compare(path string, src, dst any) {
 	case map[string]any:
 		m, ok := dst.(map[string]any)
 		if !ok {
-			d.problems = append(d.problems, fmt.Sprintf("%s: object became %s", path, kind(dst)))
+			d.problems = append(d.problems, fmt.Sprintf("%s: object became %s", path, jsonval.Kind(dst)))
 			return
 		}
 		for k := range m {

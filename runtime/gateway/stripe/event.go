@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
+
+	"github.com/flowhq/flow/stdlib/jsonval"
 )
 
 // ErrInvalidEvent is wrapped by every error Decode returns: the body is not
@@ -46,7 +47,7 @@ func (e *Event) Object() map[string]any {
 // Every error wraps ErrInvalidEvent.
 func Decode(payload []byte) (*Event, error) {
 	var env map[string]any
-	if err := decodeJSON(payload, &env); err != nil {
+	if err := jsonval.DecodeStrict(payload, &env); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidEvent, err)
 	}
 	if env == nil {
@@ -83,7 +84,7 @@ func (e *Event) fill() error {
 	}
 	if v, ok := env["livemode"]; ok && v != nil {
 		if e.Livemode, ok = v.(bool); !ok {
-			return fmt.Errorf("livemode is %s, want a boolean", kind(v))
+			return fmt.Errorf("livemode is %s, want a boolean", jsonval.Kind(v))
 		}
 	}
 	obj := e.Object()
@@ -108,7 +109,7 @@ func str(m map[string]any, key string, required bool) (string, error) {
 	}
 	s, ok := v.(string)
 	if !ok {
-		return "", fmt.Errorf("%s is %s, want a string", key, kind(v))
+		return "", fmt.Errorf("%s is %s, want a string", key, jsonval.Kind(v))
 	}
 	if required && s == "" {
 		return "", fmt.Errorf("%s is empty", key)
@@ -123,51 +124,11 @@ func unixTime(m map[string]any, key string) (time.Time, error) {
 		if m[key] == nil {
 			return time.Time{}, fmt.Errorf("%s is missing", key)
 		}
-		return time.Time{}, fmt.Errorf("%s is %s, want an integer", key, kind(m[key]))
+		return time.Time{}, fmt.Errorf("%s is %s, want an integer", key, jsonval.Kind(m[key]))
 	}
 	sec, err := n.Int64()
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%s %s is not an integer", key, n)
 	}
 	return time.Unix(sec, 0).UTC(), nil
-}
-
-// kind names the JSON kind of a decoded value, for error messages.
-func kind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "a boolean"
-	case json.Number:
-		return "a number"
-	case string:
-		return "a string"
-	case []any:
-		return "an array"
-	case map[string]any:
-		return "an object"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
-// decodeJSON decodes exactly one JSON value from data into v, keeping
-// numbers as json.Number. Trailing data other than white space is an error.
-func decodeJSON(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		if errors.Is(err, io.EOF) {
-			return errors.New("empty body")
-		}
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return errors.New("truncated JSON")
-		}
-		return err
-	}
-	end := dec.InputOffset()
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return fmt.Errorf("trailing data after offset %d", end)
-	}
-	return nil
 }

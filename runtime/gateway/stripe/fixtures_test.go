@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/flowhq/flow/stdlib/jsonval"
 )
 
 // fixtures is the repository's copy of Stripe payloads (see its SOURCES.md
@@ -52,7 +54,7 @@ func fixtureEvents(t testing.TB) []string {
 func readJSON(t testing.TB, path string) map[string]any {
 	t.Helper()
 	var v map[string]any
-	if err := decodeJSON(readFile(t, path), &v); err != nil {
+	if err := jsonval.DecodeStrict(readFile(t, path), &v); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return v
