@@ -1,17 +1,11 @@
 package bc
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptrace"
-	"net/url"
 	"strings"
-	"sync/atomic"
 
 	"github.com/flowhq/flow/runtime/erp"
 	"github.com/flowhq/flow/runtime/erp/odata"
@@ -24,88 +18,15 @@ type answer struct {
 	body   []byte
 }
 
-// maxAnswer bounds an answer body (a page of 20,000 wide records fits).
-const maxAnswer = 256 << 20
-
-// send performs one API request and returns the answer, whatever its
-// status. It fails only when no complete answer came: Transient when the
-// request never left or changes nothing (GET), InDoubt when a write was
-// sent and its answer was lost. A 401 is retried once with a new token.
+// send performs one request (see odata.Sender.Send) and returns the
+// answer, whatever its status.
 func (d *Driver) send(ctx context.Context, method, url string, header http.Header, body []byte) (answer, error) {
-	if d.cfg.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d.cfg.Timeout)
-		defer cancel()
-	}
-	for attempt := 0; ; attempt++ {
-		tok := ""
-		if d.tokens != nil {
-			var err error
-			if tok, err = d.tokens.Token(ctx); err != nil {
-				return answer{}, err
-			}
-		}
-		a, err := d.roundTrip(ctx, method, url, header, body, tok)
-		if err != nil || a.status != http.StatusUnauthorized || d.tokens == nil || attempt > 0 {
-			return a, err
-		}
-		d.tokens.Invalidate(tok) // a 401 applied nothing: safe to send again
-	}
+	a, err := d.sender().Send(ctx, method, url, header, body)
+	return answer{status: a.Status, header: a.Header, body: a.Body}, err
 }
 
-func (d *Driver) roundTrip(ctx context.Context, method, url string, header http.Header, body []byte, tok string) (answer, error) {
-	var wrote atomic.Bool
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteRequest: func(info httptrace.WroteRequestInfo) { wrote.Store(info.Err == nil) },
-	})
-	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
-	if err != nil {
-		return answer{}, &erp.Error{Kind: erp.Permanent, Message: fmt.Sprintf("%s %s: %v", method, url, err), Err: err}
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	req.Header.Set("Accept", "application/json")
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	what := method + " " + d.relative(url)
-	resp, err := d.client.Do(req)
-	if err != nil {
-		return answer{}, d.lost(what, method, wrote.Load(), err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
-	if err != nil {
-		return answer{}, d.lost(what, method, true, fmt.Errorf("reading the answer: %w", err))
-	}
-	if len(data) > maxAnswer {
-		return answer{}, &erp.Error{Kind: erp.Permanent, Status: resp.StatusCode, Message: fmt.Sprintf("%s: answer larger than %d bytes", what, maxAnswer)}
-	}
-	return answer{status: resp.StatusCode, header: resp.Header, body: data}, nil
-}
-
-// lost classifies a request that got no complete answer.
-func (d *Driver) lost(what, method string, sent bool, err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err // what already names the request
-	}
-	switch {
-	case !sent:
-		return &erp.Error{Kind: erp.Transient, Message: what + ": not sent: " + err.Error(), Err: err}
-	case method == http.MethodGet:
-		return &erp.Error{Kind: erp.Transient, Message: what + ": no answer: " + err.Error(), Err: err}
-	}
-	return &erp.Error{Kind: erp.InDoubt, Message: what + ": sent, but the answer was lost: " + err.Error(), Err: err}
-}
-
-// relative shortens a service URL for messages.
-func (d *Driver) relative(url string) string {
-	if s, ok := strings.CutPrefix(url, d.service+"/"); ok {
-		return s
-	}
-	return url
+func (d *Driver) sender() *odata.Sender {
+	return &odata.Sender{Client: d.client, Tokens: d.tokens, Service: d.service, Timeout: d.cfg.Timeout, OData: false}
 }
 
 // failure maps an answer whose status is not success to an *erp.Error,

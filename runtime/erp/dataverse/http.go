@@ -1,16 +1,11 @@
 package dataverse
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptrace"
-	"net/url"
 	"strings"
-	"sync/atomic"
 
 	"github.com/flowhq/flow/runtime/erp"
 	"github.com/flowhq/flow/runtime/erp/odata"
@@ -23,86 +18,15 @@ type answer struct {
 	body   []byte
 }
 
-// maxAnswer bounds an answer body (a page of 5,000 wide rows fits).
-const maxAnswer = 256 << 20
-
-// send performs one request and returns the answer, whatever its status.
-// It fails only when no complete answer came: Transient when the request
-// never left or changes nothing (GET), InDoubt when a write was sent and
-// its answer was lost. A 401 is retried once with a new token.
+// send performs one request (see odata.Sender.Send) and returns the
+// answer, whatever its status.
 func (d *Driver) send(ctx context.Context, method, u string, header http.Header, body []byte) (answer, error) {
-	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
-	defer cancel()
-	for attempt := 0; ; attempt++ {
-		tok := ""
-		if d.tokens != nil {
-			var err error
-			if tok, err = d.tokens.Token(ctx); err != nil {
-				return answer{}, err
-			}
-		}
-		a, err := d.roundTrip(ctx, method, u, header, body, tok)
-		if err != nil || a.status != http.StatusUnauthorized || d.tokens == nil || attempt > 0 {
-			return a, err
-		}
-		d.tokens.Invalidate(tok) // a 401 applied nothing: safe to send again
-	}
+	a, err := d.sender().Send(ctx, method, u, header, body)
+	return answer{status: a.Status, header: a.Header, body: a.Body}, err
 }
 
-func (d *Driver) roundTrip(ctx context.Context, method, u string, header http.Header, body []byte, tok string) (answer, error) {
-	var wrote atomic.Bool
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteRequest: func(info httptrace.WroteRequestInfo) { wrote.Store(info.Err == nil) },
-	})
-	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
-	if err != nil {
-		return answer{}, &erp.Error{Kind: erp.Permanent, Message: fmt.Sprintf("%s %s: %v", method, u, err), Err: err}
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("OData-Version", "4.0")
-	req.Header.Set("OData-MaxVersion", "4.0")
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	what := method + " " + d.relative(u)
-	resp, err := d.client.Do(req)
-	if err != nil {
-		return answer{}, lost(what, method, wrote.Load(), err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
-	if err != nil {
-		return answer{}, lost(what, method, true, fmt.Errorf("reading the answer: %w", err))
-	}
-	if len(data) > maxAnswer {
-		return answer{}, &erp.Error{Kind: erp.Permanent, Status: resp.StatusCode, Message: fmt.Sprintf("%s: answer larger than %d bytes", what, maxAnswer)}
-	}
-	return answer{status: resp.StatusCode, header: resp.Header, body: data}, nil
-}
-
-// lost classifies a request that got no complete answer.
-func lost(what, method string, sent bool, err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err // what already names the request
-	}
-	switch {
-	case !sent:
-		return &erp.Error{Kind: erp.Transient, Message: what + ": not sent: " + err.Error(), Err: err}
-	case method == http.MethodGet:
-		return &erp.Error{Kind: erp.Transient, Message: what + ": no answer: " + err.Error(), Err: err}
-	}
-	return &erp.Error{Kind: erp.InDoubt, Message: what + ": sent, but the answer was lost: " + err.Error(), Err: err}
-}
-
-func (d *Driver) relative(u string) string {
-	if s, ok := strings.CutPrefix(u, d.service+"/"); ok {
-		return s
-	}
-	return u
+func (d *Driver) sender() *odata.Sender {
+	return &odata.Sender{Client: d.client, Tokens: d.tokens, Service: d.service, Timeout: d.cfg.Timeout, OData: true}
 }
 
 // Service protection codes: Dataverse answers 429 with one of them when
