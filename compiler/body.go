@@ -34,7 +34,8 @@ type flowUnit struct {
 	aggVars []cel.EnvOption // ledger: the variables aggregates were lowered to
 	signals *Symbol         // the built-in signals variable, nil without a gateway trigger
 
-	loop   *scope   // the scope of the for body being checked, nil outside one
+	loop     *scope  // the scope of the for body being checked, nil outside one
+	loopItem *Symbol // and its item
 	bodies []*scope // the scopes of the flow's for bodies, once checked
 	// aggFields are the fields the flow's aggregate updates read by name:
 	// variables of the flow's environment, which no other name may reuse.
@@ -235,6 +236,13 @@ func (fu *flowUnit) checkStmt(s ast.Stmt) {
 			fu.errorf(s, diag.Misplaced, "for belongs in a ledger, not a flow").
 				Suggestion = "declare it as `ledger " + fu.name.Name + " { ... }`"
 		}
+	case *ast.If:
+		if fu.ledger {
+			fu.errorf(s, diag.Misplaced, "a ledger has no if: its postings say what goes where").
+				Suggestion = "write the condition into a posting's amount, or use a flow"
+			return
+		}
+		fu.checkIf(s)
 	case *ast.GroupBy, *ast.Journal:
 		if !fu.ledger {
 			fu.errorf(s, diag.Misplaced, "%s belongs in a ledger, not a flow", stmtWord(s)).

@@ -123,19 +123,10 @@ func (fu *flowUnit) checkLookup(s *ast.Lookup) {
 	fromEvent := false
 	preset := map[string]bool{}
 	for _, cond := range s.Where {
-		c := fu.u.check(fu.f, &cond.Value.Expr, fu.sc, "")
-		fromEvent = fromEvent || c.fromEvent
 		preset[cond.Field.Name] = true
-		if obj != nil {
-			if sf, ok := obj.Field(cond.Field.Name); !ok {
-				d := fu.errorf(cond.Field, diag.UnknownField, "unknown field %q on %s", cond.Field.Name, obj.Name)
-				suggest(d, cond.Field.Name, obj.FieldNames())
-			} else {
-				fu.u.assign(fu.f, &cond.Value.Expr, c, sf.Type, 0, "field "+cond.Field.Name)
-			}
-		}
-		step.Where = append(step.Where, plan.Field{Name: cond.Field.Name, Value: fu.pexpr(&cond.Value.Expr, c)})
+		fromEvent = fromEvent || fu.u.check(fu.f, &cond.Value.Expr, fu.sc, "").fromEvent
 	}
+	step.Where = fu.conds(s.Where, obj)
 	if s.Miss == nil {
 		fu.errorf(s, diag.MissingMissPolicy, "lookup %s does not say what happens when no record matches", s.Name.Name).
 			Suggestion = "end it with `else create { ... }`, `else skip`, `else fail` or `else wait for 24h`"
@@ -162,6 +153,25 @@ func (fu *flowUnit) checkLookup(s *ast.Lookup) {
 	}
 	fu.declare(s.Name, LookupSym, t, fromEvent)
 	fu.plan.Steps = append(fu.plan.Steps, step)
+}
+
+// conds checks the `Field == value` conditions of a lookup or a query on
+// obj (nil when the entity is unknown: only the values are checked).
+func (fu *flowUnit) conds(conds []*ast.Cond, obj *schema.Object) []plan.Field {
+	var out []plan.Field
+	for _, cond := range conds {
+		c := fu.u.check(fu.f, &cond.Value.Expr, fu.sc, "")
+		if obj != nil {
+			if sf, ok := obj.Field(cond.Field.Name); !ok {
+				d := fu.errorf(cond.Field, diag.UnknownField, "unknown field %q on %s", cond.Field.Name, obj.Name)
+				suggest(d, cond.Field.Name, obj.FieldNames())
+			} else {
+				fu.u.assign(fu.f, &cond.Value.Expr, c, sf.Type, 0, "field "+cond.Field.Name)
+			}
+		}
+		out = append(out, plan.Field{Name: cond.Field.Name, Value: fu.pexpr(&cond.Value.Expr, c)})
+	}
+	return out
 }
 
 // checkWrite checks `create|upsert|update [name =] erp.E key k { ... }`.

@@ -159,6 +159,10 @@ func writeSteps(b *strings.Builder, steps []*plan.Step, indent, prefix string) {
 		if len(s.Body) > 0 {
 			writeSteps(b, s.Body, indent+"   ", n)
 		}
+		if len(s.Else) > 0 {
+			fmt.Fprintf(b, "%s%s else\n", indent, n)
+			writeSteps(b, s.Else, indent+"   ", n+"else.")
+		}
 	}
 }
 
@@ -167,7 +171,12 @@ func stepLine(s *plan.Step) string {
 	case plan.StepReview:
 		return fmt.Sprintf("hold the event for review when %s, because %s", s.Expr.Text, s.Reason.Text)
 	case plan.StepFor:
+		if s.Expr == nil {
+			return fmt.Sprintf("for each %s in the records of %s.%s%s", s.Name, s.Connector, s.Entity, whereText(s.Where, " where "))
+		}
 		return fmt.Sprintf("for each %s in %s  : %s", s.Name, s.Expr.Text, s.Expr.Type)
+	case plan.StepIf:
+		return "if " + s.Expr.Text
 	case plan.StepAggregate:
 		return fmt.Sprintf("update aggregate %s[%s] once per key %s", s.Aggregate, s.Index.Text, s.Key.Text)
 	case plan.StepRead:
@@ -177,15 +186,11 @@ func stepLine(s *plan.Step) string {
 	case plan.StepWhen:
 		return "skip the event unless " + s.Expr.Text
 	case plan.StepLookup:
-		var conds []string
-		for _, c := range s.Where {
-			conds = append(conds, c.Name+" == "+c.Value.Text)
-		}
 		miss := s.Miss.Policy
 		if s.Miss.Wait != "" {
 			miss += " for " + s.Miss.Wait
 		}
-		return fmt.Sprintf("lookup %s in %s.%s where %s; if none: %s", s.Name, s.Connector, s.Entity, strings.Join(conds, " and "), miss)
+		return fmt.Sprintf("lookup %s in %s.%s%s; if none: %s", s.Name, s.Connector, s.Entity, whereText(s.Where, " where "), miss)
 	case plan.StepWrite:
 		name := ""
 		if s.Name != "" {
@@ -194,6 +199,18 @@ func stepLine(s *plan.Step) string {
 		return fmt.Sprintf("%s %s.%s%s once per key %s", s.Op, s.Connector, s.Entity, name, s.Key.Text)
 	}
 	return s.Kind
+}
+
+// whereText prints conditions "A == a and B == b" after prefix, or nothing.
+func whereText(where []plan.Field, prefix string) string {
+	if len(where) == 0 {
+		return ""
+	}
+	conds := make([]string, len(where))
+	for i, c := range where {
+		conds[i] = c.Name + " == " + c.Value.Text
+	}
+	return prefix + strings.Join(conds, " and ")
 }
 
 func jsonText(v any) string {

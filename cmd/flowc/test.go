@@ -22,6 +22,7 @@ import (
 	"github.com/flowhq/flow/runtime/engine"
 	"github.com/flowhq/flow/runtime/erp"
 	"github.com/flowhq/flow/runtime/erp/record"
+	"github.com/flowhq/flow/stdlib/schema"
 )
 
 const testUsage = `Usage: flowc test [-run REGEXP] [-v] [--format text|json] [PATH...]
@@ -31,9 +32,13 @@ Runs the tests written next to the flows: every *.flowtest file under PATH
 a txtar archive; each test is a group of sections named <test>/<part>:
 
   -- refund waits for its order/event.json --     the gateway event (inline JSON; a schedule's tick is
-                                                  {"schedule": "<flow>", "time": "<RFC 3339>"}), or
+                                                  {"schedule": "<flow>", "time": "<RFC 3339>"}); several
+                                                  run one after the other on the same ERP and store, or
   -- refund waits for its order/event --          a path to one, relative to the test file
   -- refund waits for its order/given.jsonl --    ERP records that exist: {"entity": ..., "fields": {...}}
+  -- a decline is retried/answers.jsonl --        what a gateway answers the creates of an object, in
+                                                  order: {"entity": "Sale", "fields": {...}}; its fields
+                                                  are added to the written ones
   -- payout posts a journal/list.balance_transactions.jsonl --
                                                   the items a gateway list returns, one per line
   -- refund waits for its order/expect.jsonl --   the ERP writes, in order: {"op": ..., "entity": ...,
@@ -61,6 +66,7 @@ type flowTest struct {
 	event         []byte
 	given         []byte
 	lists         map[string][]byte // list name -> items, one JSON object per line
+	answers       []byte
 	expect        []byte
 	hasExpect     bool
 	expectFailure string
@@ -219,6 +225,8 @@ func readTests(file string) ([]*flowTest, error) {
 			t.event = b
 		case "given.jsonl":
 			t.given = f.Data
+		case "answers.jsonl":
+			t.answers = f.Data
 		case "expect.jsonl":
 			t.expect, t.hasExpect = f.Data, true
 		case "expect-failure":
@@ -237,7 +245,7 @@ func readTests(file string) ([]*flowTest, error) {
 				t.lists[strings.TrimSuffix(list, ".jsonl")] = f.Data
 				continue
 			}
-			return nil, fmt.Errorf("%s: test %q: unknown part %q (event.json, event, given.jsonl, list.NAME.jsonl, signals.json, expect.jsonl, expect-failure, expect-review, approved)", file, name, part)
+			return nil, fmt.Errorf("%s: test %q: unknown part %q (event.json, event, given.jsonl, answers.jsonl, list.NAME.jsonl, signals.json, expect.jsonl, expect-failure, expect-review, approved)", file, name, part)
 		}
 	}
 	for _, t := range tests {
@@ -257,14 +265,18 @@ func (t *flowTest) run(prog *engine.Program) testResult {
 		res.Took = time.Since(start).Round(time.Microsecond).String()
 		return res
 	}
-	ev, err := decodeEvent(bytes.TrimSpace(t.event))
+	events, err := decodeEvents(t.event)
 	if err != nil {
 		return fail("the event: %v", err)
 	}
 	var log bytes.Buffer
+	ev := events[0]
 	env, drivers := recordEnv(prog, &log, givenLists(t.lists), func() time.Time { return ev.Received })
 	if err := seed(t.given, drivers); err != nil {
 		return fail("given: %v", err)
+	}
+	if err := answer(env, prog, t.answers); err != nil {
+		return fail("answers.jsonl: %v", err)
 	}
 	if t.signals != nil {
 		sig, err := parseSignals(t.signals)
@@ -273,18 +285,21 @@ func (t *flowTest) run(prog *engine.Program) testResult {
 		}
 		env.Signals = sig
 	}
-	flows := prog.Flows(ev.Source, ev.Type)
-	if len(flows) == 0 {
-		return fail("no flow handles %s events", ev.Type)
-	}
 	var runErrs, held []string
-	for _, f := range flows {
-		r, err := f.Run(context.Background(), env, ev, engine.Options{Approved: t.approved})
-		if err != nil {
-			runErrs = append(runErrs, err.Error())
+	for i, e := range events {
+		ev = e
+		flows := prog.Flows(ev.Source, ev.Type)
+		if len(flows) == 0 {
+			return fail("event %d: no flow handles %s events", i+1, ev.Type)
 		}
-		if r.Status == engine.Held {
-			held = append(held, r.Reason)
+		for _, f := range flows {
+			r, err := f.Run(context.Background(), env, ev, engine.Options{Approved: t.approved})
+			if err != nil {
+				runErrs = append(runErrs, err.Error())
+			}
+			if r.Status == engine.Held {
+				held = append(held, r.Reason)
+			}
 		}
 	}
 	if t.hasReview {
@@ -333,6 +348,126 @@ func (t *flowTest) run(prog *engine.Program) testResult {
 	res.Pass = len(res.Reasons) == 0
 	res.Took = time.Since(start).Round(time.Microsecond).String()
 	return res
+}
+
+// decodeEvents reads the events of a test: one JSON value, or several in
+// a row.
+func decodeEvents(b []byte) ([]*engine.Event, error) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	var out []*engine.Event
+	for {
+		var raw json.RawMessage
+		if err := d.Decode(&raw); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return nil, err
+		}
+		ev, err := decodeEvent(raw)
+		if err != nil {
+			return nil, fmt.Errorf("event %d: %w", len(out)+1, err)
+		}
+		out = append(out, ev)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no event")
+	}
+	return out, nil
+}
+
+// answer makes the gateway drivers of env answer their creates as a
+// test's answers.jsonl says: each line is the next answer to a create of
+// its entity, its fields typed by the object the create binds.
+func answer(env *engine.Env, prog *engine.Program, answers []byte) error {
+	if len(bytes.TrimSpace(answers)) == 0 {
+		return nil
+	}
+	queues := map[string][]erp.Record{}
+	d := json.NewDecoder(bytes.NewReader(answers))
+	d.UseNumber()
+	d.DisallowUnknownFields()
+	for {
+		var a struct {
+			Connector string         `json:"connector"`
+			Entity    string         `json:"entity"`
+			Fields    map[string]any `json:"fields"`
+		}
+		if err := d.Decode(&a); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return err
+		}
+		alias, obj, err := answeredObject(env, prog, a.Connector, a.Entity)
+		if err != nil {
+			return err
+		}
+		rec := erp.Record{}
+		for k, v := range a.Fields {
+			f, ok := obj.Field(k)
+			if !ok {
+				return fmt.Errorf("%s has no field %q", obj.Name, k)
+			}
+			if rec[k], err = typedAnswer(v, f.Type); err != nil {
+				return fmt.Errorf("%s.%s: %v", a.Entity, k, err)
+			}
+		}
+		queues[alias+"\x00"+a.Entity] = append(queues[alias+"\x00"+a.Entity], rec)
+	}
+	for alias, drv := range env.ERP {
+		env.ERP[alias] = &answering{Driver: drv, alias: alias, queues: queues}
+	}
+	return nil
+}
+
+// answeredObject finds the gateway object an answer is for: the object a
+// create of entity binds (paytrace.Sale for Sale).
+func answeredObject(env *engine.Env, prog *engine.Program, connector, entity string) (string, *schema.Object, error) {
+	var aliases []string
+	for _, c := range prog.Plan.Connectors {
+		if c.Kind != "erp" && env.ERP[c.Alias] != nil && (connector == "" || connector == c.Alias) {
+			aliases = append(aliases, c.Alias)
+		}
+	}
+	if len(aliases) != 1 {
+		return "", nil, fmt.Errorf("an answer is to a create in a gateway the flows write to (%d of them match; name its connector)", len(aliases))
+	}
+	conn := prog.Connector(aliases[0])
+	obj := conn.Objects[conn.Name+"."+entity]
+	if obj == nil || conn.Entities[entity] == nil {
+		return "", nil, fmt.Errorf("%s creates no %q (%s)", conn.Name, entity, strings.Join(conn.EntityNames(), ", "))
+	}
+	return aliases[0], obj, nil
+}
+
+// typedAnswer converts a JSON value of an answer to the field's type.
+func typedAnswer(v any, t *schema.Type) (any, error) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return v, nil
+	}
+	if t.Kind == schema.Int {
+		return n.Int64()
+	}
+	return decimal.NewFromString(string(n))
+}
+
+// answering is a gateway driver whose creates answer what the test says.
+type answering struct {
+	erp.Driver
+	alias  string
+	queues map[string][]erp.Record
+}
+
+func (a *answering) Write(ctx context.Context, w erp.Write) (erp.Record, error) {
+	rec, err := a.Driver.Write(ctx, w)
+	q := a.queues[a.alias+"\x00"+w.Entity]
+	if err != nil || len(q) == 0 {
+		return rec, err
+	}
+	a.queues[a.alias+"\x00"+w.Entity] = q[1:]
+	for k, v := range q[0] {
+		rec[k] = v
+	}
+	return rec, nil
 }
 
 // givenSignals is a test's signals.json: the fields it gives over those of

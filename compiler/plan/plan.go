@@ -110,6 +110,8 @@ const (
 	StepLookup = "lookup"
 	StepWrite  = "write"
 	StepFor    = "for"
+	// StepIf runs Body when Expr holds, else Else.
+	StepIf = "if"
 	// StepAggregate updates the entry Index of Aggregate once per Key: the
 	// Fields' expressions read the entry's current fields by name.
 	StepAggregate = "aggregate"
@@ -140,8 +142,11 @@ type Step struct {
 
 	// For: Expr is the list, Name the item variable, and Body the steps
 	// run once per item (a when or a lookup's `else skip` in it skips
-	// that item only).
+	// that item only). A for over an ERP query has no Expr: it reads the
+	// records of Connector's Entity matching Where.
+	// If: Body runs when Expr holds, Else when it does not.
 	Body []*Step `json:"body,omitempty"`
+	Else []*Step `json:"else,omitempty"`
 }
 
 // Field is one assignment to an ERP field.
@@ -242,7 +247,7 @@ func (p *Plan) WritesTo(alias string) bool {
 
 func writesTo(steps []*Step, alias string) bool {
 	for _, s := range steps {
-		if s.Kind == StepWrite && s.Connector == alias || writesTo(s.Body, alias) {
+		if s.Kind == StepWrite && s.Connector == alias || writesTo(s.Body, alias) || writesTo(s.Else, alias) {
 			return true
 		}
 	}

@@ -40,6 +40,13 @@ func (e *PostingExpr) Parse(lex *lexer.PeekingLexer) error {
 	return scanExpr(lex, &e.Expr, postingStops)
 }
 
+// ForExpr is what a flow's for iterates; it also ends at `where`.
+type ForExpr struct{ Expr }
+
+func (e *ForExpr) Parse(lex *lexer.PeekingLexer) error {
+	return scanExpr(lex, &e.Expr, forStops)
+}
+
 // ReviewExpr is a review's condition; it also ends at `because`.
 type ReviewExpr struct{ Expr }
 
@@ -52,7 +59,7 @@ func (e *ReviewExpr) Parse(lex *lexer.PeekingLexer) error {
 var Keywords = map[string]bool{
 	"package": true, "import": true, "param": true, "secret": true, "table": true, "env": true, "aggregate": true,
 	"flow": true, "ledger": true, "on": true, "order": true, "let": true, "when": true, "review": true,
-	"lookup": true, "create": true, "upsert": true, "update": true, "for": true,
+	"lookup": true, "create": true, "upsert": true, "update": true, "for": true, "if": true,
 	"group": true, "journal": true, "header": true, "debit": true, "credit": true,
 }
 
@@ -61,6 +68,7 @@ var (
 	groupStops   = map[string]bool{"as": true}
 	postingStops = map[string]bool{"amount": true}
 	reviewStops  = map[string]bool{"because": true}
+	forStops     = map[string]bool{"where": true}
 )
 
 func isIdent(v string) bool {

@@ -109,16 +109,28 @@ func (w *Write) Name() *Ident {
 // `connector.list(arg: value, ...)`:
 // `for bt in stripe.balance_transactions(payout: po.id)`. In a flow it runs
 // its body once per item of a list expression (Items), such as a list the
-// event holds: `for line in inv.lines.data { create ... }`.
+// event holds: `for line in inv.lines.data { create ... }`, or once per
+// record of an ERP query, an entity with optional conditions (Where):
+// `for open in erp.CustTransOpens where AccountNum == acct { ... }`.
 type For struct {
 	Span
 	Var *Ident `parser:"\"for\" @@ \"in\""`
 	// A list source is told from an expression by its shape: two names,
 	// "(", then a named argument or ")".
-	Source *Path  `parser:"( (?= Ident \".\" Ident \"(\" ( Ident \":\" | \")\" ) ) @@ \"(\""`
-	Args   []*Arg `parser:"  ( @@ \",\"? )* \")\""`
-	Items  *Expr  `parser:"| @@ )"`
-	Body   *Stmts `parser:"@@?"`
+	Source *Path    `parser:"( (?= Ident \".\" Ident \"(\" ( Ident \":\" | \")\" ) ) @@ \"(\""`
+	Args   []*Arg   `parser:"  ( @@ \",\"? )* \")\""`
+	Items  *ForExpr `parser:"| @@ )"`
+	Where  []*Cond  `parser:"( \"where\" @@ ( \"and\" @@ )* )?"`
+	Body   *Stmts   `parser:"@@?"`
+}
+
+// If runs Then when Cond holds and Else, when there is one, when it does
+// not: `if sale.approved { create ... } else { create ... }`.
+type If struct {
+	Span
+	Cond *Expr  `parser:"\"if\" @@"`
+	Then *Stmts `parser:"@@"`
+	Else *Stmts `parser:"( \"else\" @@ )?"`
 }
 
 // Stmts is the braced statements a flow's for runs per item.
@@ -202,5 +214,6 @@ func (*Review) stmt()  {}
 func (*Lookup) stmt()  {}
 func (*Write) stmt()   {}
 func (*For) stmt()     {}
+func (*If) stmt()      {}
 func (*GroupBy) stmt() {}
 func (*Journal) stmt() {}

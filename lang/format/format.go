@@ -240,6 +240,16 @@ func (p *printer) aggregate(d *ast.Aggregate) {
 // body prints `head {`, the statements, and the closing brace.
 func (p *printer) body(head string, stmts []ast.Stmt, end int) {
 	p.line(head + " {")
+	p.indented(stmts, end)
+	p.line("}")
+	p.trailing(end)
+}
+
+// stmts prints the statements of a braced block, one level in, with the
+// comments before its "}"; the caller prints the braces.
+func (p *printer) stmts(b *ast.Stmts) { p.indented(b.Stmts, b.End().Offset) }
+
+func (p *printer) indented(stmts []ast.Stmt, end int) {
 	p.lastEnd = 0
 	p.indent++
 	for _, s := range stmts {
@@ -248,8 +258,6 @@ func (p *printer) body(head string, stmts []ast.Stmt, end int) {
 	}
 	p.leading(end - 1)
 	p.indent--
-	p.line("}")
-	p.trailing(end)
 }
 
 // block prints `head {`, one field per line, and `}` + tail. An empty block

@@ -44,7 +44,7 @@ func (p *printer) stmt(s ast.Stmt) {
 		return
 	case *ast.For:
 		if s.Items != nil {
-			head := "for " + s.Var.Name + " in " + p.expr(s.Items)
+			head := "for " + s.Var.Name + " in " + p.expr(&s.Items.Expr) + p.where(s.Where)
 			if s.Body == nil {
 				p.line(head)
 				break
@@ -61,6 +61,9 @@ func (p *printer) stmt(s ast.Stmt) {
 			p.body("", s.Body.Stmts, s.Body.End().Offset)
 			return
 		}
+	case *ast.If:
+		p.ifStmt(s)
+		return
 	case *ast.GroupBy:
 		keys := make([]string, len(s.Keys))
 		for i, k := range s.Keys {
@@ -88,11 +91,7 @@ func (p *printer) lookup(s *ast.Lookup) {
 		p.indent--
 		return
 	}
-	conds := make([]string, len(s.Where))
-	for i, c := range s.Where {
-		conds[i] = c.Field.Name + " == " + p.expr(&c.Value.Expr)
-	}
-	head := "lookup " + s.Name.Name + " = " + s.Entity.String() + " where " + strings.Join(conds, " and ")
+	head := "lookup " + s.Name.Name + " = " + s.Entity.String() + p.where(s.Where)
 	if s.Miss == nil {
 		p.line(head)
 		p.trailing(s.End().Offset)
@@ -114,6 +113,34 @@ func (p *printer) lookup(s *ast.Lookup) {
 		p.trailing(s.End().Offset)
 	}
 	p.indent--
+}
+
+// where prints the conditions of a lookup or a query, " where A == a and
+// B == b", or nothing.
+func (p *printer) where(conds []*ast.Cond) string {
+	if len(conds) == 0 {
+		return ""
+	}
+	out := make([]string, len(conds))
+	for i, c := range conds {
+		out[i] = c.Field.Name + " == " + p.expr(&c.Value.Expr)
+	}
+	return " where " + strings.Join(out, " and ")
+}
+
+// ifStmt prints `if cond { ... }`, and `} else { ... }` when it has one.
+func (p *printer) ifStmt(s *ast.If) {
+	p.line("if " + p.expr(s.Cond) + " {")
+	p.stmts(s.Then)
+	if s.Else == nil {
+		p.line("}")
+		p.trailing(s.Then.End().Offset)
+		return
+	}
+	p.line("} else {")
+	p.stmts(s.Else)
+	p.line("}")
+	p.trailing(s.Else.End().Offset)
 }
 
 func (p *printer) journal(s *ast.Journal) {

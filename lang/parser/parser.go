@@ -19,7 +19,7 @@ var fileParser = participle.MustBuild[ast.File](
 	participle.Lexer(Lexer),
 	participle.Elide("Comment", "Whitespace"),
 	participle.Union[ast.Decl](&ast.Import{}, &ast.Param{}, &ast.Secret{}, &ast.Table{}, &ast.Env{}, &ast.Aggregate{}, &ast.Flow{}, &ast.Ledger{}),
-	participle.Union[ast.Stmt](&ast.On{}, &ast.OrderBy{}, &ast.Let{}, &ast.When{}, &ast.Review{}, &ast.Lookup{}, &ast.Write{}, &ast.For{}, &ast.GroupBy{}, &ast.Journal{}),
+	participle.Union[ast.Stmt](&ast.On{}, &ast.OrderBy{}, &ast.Let{}, &ast.When{}, &ast.Review{}, &ast.Lookup{}, &ast.Write{}, &ast.For{}, &ast.If{}, &ast.GroupBy{}, &ast.Journal{}),
 	participle.Union[ast.JournalItem](&ast.Header{}, &ast.Posting{}, &ast.LineField{}),
 	participle.UseLookahead(0), // commit to a branch at its first token: errors point at the real mistake
 )
@@ -159,9 +159,11 @@ func describeToken(t lexer.Token) string {
 // grammar names, as participle prints them, in words.
 var words = map[string]string{
 	"Decl":        "a declaration (import, param, secret, table, env, aggregate, flow or ledger)",
-	"Stmt":        "a statement (on, order by, let, when, lookup, create, upsert, update, for, group by or journal)",
+	"Stmt":        "a statement (on, order by, let, when, lookup, create, upsert, update, for, if, group by or journal)",
 	"Expr":        "an expression",
 	"CondExpr":    "an expression",
+	"ForExpr":     "an expression",
+	"Stmts":       `"{"`,
 	"GroupExpr":   "an expression",
 	"PostingExpr": "an account expression",
 	"Ident":       "a name",

@@ -52,7 +52,8 @@ type step struct {
 	miss   []field
 	wait   time.Duration
 	object *schema.Object // the entity's schema
-	body   []*step        // for: the steps run per item
+	body   []*step        // for: the steps run per item; if: the steps run when it holds
+	orElse []*step        // if: the steps run when it does not
 	index  cel.Program    // aggregate and read: the entry's key
 	agg    *aggType       // aggregate and read: the aggregate
 }
@@ -190,6 +191,11 @@ func (p *Program) buildSteps(steps []*plan.Step, compile func(*plan.Expr) cel.Pr
 		}
 		if len(ps.Body) > 0 {
 			if s.body, err = p.buildSteps(ps.Body, compile, fields); err != nil {
+				return nil, err
+			}
+		}
+		if len(ps.Else) > 0 {
+			if s.orElse, err = p.buildSteps(ps.Else, compile, fields); err != nil {
 				return nil, err
 			}
 		}

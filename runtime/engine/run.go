@@ -353,6 +353,23 @@ func (r *run) step(ctx context.Context, n int, s *step) (stop bool, err error) {
 		return false, r.write(ctx, n, s)
 	case plan.StepFor:
 		return false, r.each(ctx, n, s)
+	case plan.StepIf:
+		v, err := r.eval(s.expr, s.Expr.At)
+		if err != nil {
+			return false, err
+		}
+		steps := s.body
+		if b, ok := v.Value().(bool); !ok || !b {
+			steps = s.orElse
+			r.trace(n, s, "condition false: %s", s.Expr.Text)
+		} else {
+			r.trace(n, s, "condition true: %s", s.Expr.Text)
+		}
+		for _, bs := range steps {
+			if stop, err := r.step(ctx, n, bs); err != nil || stop {
+				return stop, err
+			}
+		}
 	case plan.StepAggregate:
 		return false, r.updateAggregate(ctx, n, s)
 	case plan.StepRead:
@@ -361,9 +378,13 @@ func (r *run) step(ctx context.Context, n int, s *step) (stop bool, err error) {
 	return false, nil
 }
 
-// each runs a for's body once per item of its list. A when or a lookup's
-// `else skip` in the body skips that item; a failure names the item.
+// each runs a for's body once per item of its list, or per record of
+// its ERP query. A when or a lookup's `else skip` in the body skips that
+// item; a failure names the item.
 func (r *run) each(ctx context.Context, n int, s *step) error {
+	if s.Expr == nil {
+		return r.eachRecord(ctx, n, s)
+	}
 	v, err := r.eval(s.expr, s.Expr.At)
 	if err != nil {
 		return err
@@ -378,19 +399,51 @@ func (r *run) each(ctx context.Context, n int, s *step) error {
 	}
 	size, _ := list.Size().(types.Int)
 	for i := types.Int(0); i < size; i++ {
-		r.vars[s.Name] = list.Get(i)
-		for _, bs := range s.body {
-			stop, err := r.step(ctx, n, bs)
-			if err != nil {
-				return itemError(err, s.Name, int(i)+1, int(size))
-			}
-			if stop {
-				break
-			}
+		if err := r.item(ctx, n, s, list.Get(i)); err != nil {
+			return itemError(err, s.Name, int(i)+1, int(size))
 		}
 	}
 	delete(r.vars, s.Name)
 	r.trace(n, s, "%d item(s) of %s", size, s.Expr.Text)
+	return nil
+}
+
+// eachRecord runs a for's body once per record its ERP query finds.
+func (r *run) eachRecord(ctx context.Context, n int, s *step) error {
+	d, err := r.driver(s.Connector)
+	if err != nil {
+		return err
+	}
+	q, ok := d.(erp.Querier)
+	if !ok {
+		return &Error{Class: Dead, Err: fmt.Errorf("%s: the %s driver cannot list records (for %s in %s.%s)", s.At, s.Connector, s.Name, s.Connector, s.Entity)}
+	}
+	where, err := r.evalFields(s.where)
+	if err != nil {
+		return err
+	}
+	recs, err := q.Query(ctx, s.Entity, where)
+	if err != nil {
+		return err
+	}
+	for i, rec := range recs {
+		if err := r.item(ctx, n, s, map[string]any(rec)); err != nil {
+			return itemError(err, s.Name, i+1, len(recs))
+		}
+	}
+	delete(r.vars, s.Name)
+	r.trace(n, s, "%d record(s) of %s.%s %s", len(recs), s.Connector, s.Entity, describeWhere(where))
+	return nil
+}
+
+// item runs a for's body on one item; a when or an `else skip` ends it.
+func (r *run) item(ctx context.Context, n int, s *step, v any) error {
+	r.vars[s.Name] = v
+	for _, bs := range s.body {
+		if stop, err := r.step(ctx, n, bs); err != nil || stop {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -51,6 +51,14 @@ type Journal struct {
 	LinkField string
 }
 
+// Querier is a Driver that lists records: the flows'
+// `for x in erp.Entity where Field == value { ... }`.
+type Querier interface {
+	// Query returns every record of entity whose fields equal where (all
+	// of them, in the ERP's order, reading every page).
+	Query(ctx context.Context, entity string, where Record) ([]Record, error)
+}
+
 // Driver is an ERP. Implementations are safe for concurrent use.
 type Driver interface {
 	// Lookup returns the first record of entity whose fields equal where.

@@ -223,6 +223,17 @@ func (d *Driver) Lookup(ctx context.Context, entity string, where erp.Record) (e
 	return recs[0], true, nil
 }
 
+// Query returns every record of entity whose fields equal where (AIF's
+// find takes one criterion; the others are matched here). AX needs at
+// least one condition.
+func (d *Driver) Query(ctx context.Context, entity string, where erp.Record) ([]erp.Record, error) {
+	t, err := d.table(entity)
+	if err != nil {
+		return nil, err
+	}
+	return d.lookup(ctx, t, where, 0)
+}
+
 func (d *Driver) lookup(ctx context.Context, t *ax2012.Table, where erp.Record, limit int) ([]erp.Record, error) {
 	if len(where) == 0 {
 		return nil, permanent("lookup in %s: no condition", t.Name)

@@ -183,6 +183,20 @@ func (d *Driver) Lookup(ctx context.Context, entity string, where erp.Record) (e
 	return recs[0].rec, true, nil
 }
 
+// Query returns every record of entity whose fields equal where, reading
+// every page (@odata.nextLink).
+func (d *Driver) Query(ctx context.Context, entity string, where erp.Record) ([]erp.Record, error) {
+	recs, err := d.query(ctx, entity, where, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]erp.Record, len(recs))
+	for i, r := range recs {
+		out[i] = r.rec
+	}
+	return out, nil
+}
+
 // stored is a record and its ETag.
 type stored struct {
 	rec  erp.Record

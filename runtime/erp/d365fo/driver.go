@@ -133,6 +133,16 @@ func (d *Driver) Lookup(ctx context.Context, entity string, where erp.Record) (e
 	return recs[0], true, nil
 }
 
+// Query returns every record of entity whose fields equal where, reading
+// every page (@odata.nextLink).
+func (d *Driver) Query(ctx context.Context, entity string, where erp.Record) ([]erp.Record, error) {
+	obj, err := d.entity(entity)
+	if err != nil {
+		return nil, err
+	}
+	return d.query(ctx, entity, obj, where, 0)
+}
+
 // query GETs the records of entity matching where; top 0 means all pages.
 func (d *Driver) query(ctx context.Context, entity string, obj *schema.Object, where erp.Record, top int) ([]erp.Record, error) {
 	filter, err := d.filter(obj, where)

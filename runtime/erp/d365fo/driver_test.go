@@ -3,6 +3,7 @@ package d365fo_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -318,5 +319,47 @@ func TestKeysWithAwkwardCharacters(t *testing.T) {
 		if err != nil || !found || rec["NameAlias"] != account {
 			t.Errorf("%q: lookup: %v %v %v", account, rec["NameAlias"], found, err)
 		}
+	}
+}
+
+// A query reads every page: the sandbox answers 2 records a page here.
+func TestQueryReadsEveryPage(t *testing.T) {
+	sb, err := sandbox.New(sandbox.Config{Tenant: "contoso", ClientID: "app", ClientSecret: "s3cret", Seed: 1, PageSize: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	base, err := sb.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drv, err := d365fo.New(d365fo.Config{BaseURL: base, TokenURL: base + "/contoso/oauth2/token", ClientID: "app", ClientSecret: "s3cret", Company: "USMF", Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i, group := range []string{"10", "20", "10", "10", "10", "20"} {
+		c := customer(fmt.Sprintf("US-%03d", i))
+		c["CustomerGroupId"] = group
+		if _, err := drv.Write(ctx, erp.Write{Op: erp.Create, Entity: "CustomersV3", Key: fmt.Sprintf("q:%d", i), Fields: c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, err := drv.Query(ctx, "CustomersV3", erp.Record{"CustomerGroupId": "10"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range recs {
+		got = append(got, r["CustomerAccount"].(string))
+	}
+	if strings.Join(got, ",") != "US-000,US-002,US-003,US-004" {
+		t.Errorf("group 10: %v, want the 4 customers over 2 pages", got)
+	}
+	if recs, err := drv.Query(ctx, "CustomersV3", erp.Record{"CustomerGroupId": "99"}); err != nil || len(recs) != 0 {
+		t.Errorf("group 99: %v, %v; want none", recs, err)
+	}
+	if _, err := drv.Query(ctx, "NoSuchEntities", nil); err == nil || kindOf(t, err) != erp.Permanent {
+		t.Errorf("an unknown entity: %v, want a permanent error", err)
 	}
 }

@@ -141,6 +141,24 @@ func (d *Driver) Lookup(ctx context.Context, entity string, where erp.Record) (e
 	return recs[0].rec, true, nil
 }
 
+// Query returns every row of entity whose columns equal where, reading
+// every page (@odata.nextLink).
+func (d *Driver) Query(ctx context.Context, entity string, where erp.Record) ([]erp.Record, error) {
+	t, err := d.table(entity)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := d.query(ctx, t, where, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]erp.Record, len(recs))
+	for i, r := range recs {
+		out[i] = r.rec
+	}
+	return out, nil
+}
+
 // stored is a row and its ETag.
 type stored struct {
 	rec  erp.Record

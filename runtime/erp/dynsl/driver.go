@@ -390,12 +390,27 @@ func keyOf(t *dynsl.Table, rec erp.Record) (erp.Record, bool) {
 // Lookup returns the first row of entity whose columns equal where (in the
 // configured company, for tables that have one).
 func (d *Driver) Lookup(ctx context.Context, entity string, where erp.Record) (erp.Record, bool, error) {
-	t, err := d.entity(entity)
-	if err != nil {
+	rows, err := d.rows(ctx, entity, where, 1)
+	if err != nil || len(rows) == 0 {
 		return nil, false, err
 	}
-	var rec erp.Record
-	var found bool
+	return rows[0], true, nil
+}
+
+// Query returns every row of entity whose columns equal where, in the
+// table's key order (the company's rows, when the table has CpnyID).
+func (d *Driver) Query(ctx context.Context, entity string, where erp.Record) ([]erp.Record, error) {
+	return d.rows(ctx, entity, where, 0)
+}
+
+// rows selects up to limit rows (0: all) of entity matching where, of the
+// driver's company unless where names one.
+func (d *Driver) rows(ctx context.Context, entity string, where erp.Record, limit int) ([]erp.Record, error) {
+	t, err := d.entity(entity)
+	if err != nil {
+		return nil, err
+	}
+	var rows []erp.Record
 	err = d.inTx(ctx, "lookup "+entity, func(x *txn) error {
 		w := erp.Record{}
 		for k, v := range where {
@@ -408,10 +423,10 @@ func (d *Driver) Lookup(ctx context.Context, entity string, where erp.Record) (e
 			}
 			w["CpnyID"] = cpny
 		}
-		rec, found, err = x.selectOne(t, w)
+		rows, err = x.selectRows(t, w, limit)
 		return err
 	})
-	return rec, found, err
+	return rows, err
 }
 
 // Find returns the row an earlier attempt of w wrote: by w's natural key

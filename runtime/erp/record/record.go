@@ -81,6 +81,20 @@ func (d *Driver) Lookup(_ context.Context, entity string, where erp.Record) (erp
 	return nil, false, nil
 }
 
+// Query returns every recorded record of entity whose fields equal where,
+// in write order.
+func (d *Driver) Query(_ context.Context, entity string, where erp.Record) ([]erp.Record, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []erp.Record
+	for _, r := range d.records[entity] {
+		if matches(r, where) {
+			out = append(out, clone(r))
+		}
+	}
+	return out, nil
+}
+
 // find returns the stored record matching where, or nil.
 func (d *Driver) find(entity string, where erp.Record) erp.Record {
 	for field, v := range where { // any one field narrows the search
