@@ -22,6 +22,9 @@ type aggDecl struct {
 	file *File
 	key  *schema.Type
 	obj  *schema.Object
+	// change is the type of the entries `for c in agg.changed(...)`
+	// lists: obj's fields, key and updated_at.
+	change *schema.Object
 }
 
 // aggTypePrefix prefixes the object type of an aggregate's entries.
@@ -102,6 +105,57 @@ func (u *unit) declareAggregate(f *File, a *ast.Aggregate) {
 	if u.prov != nil {
 		u.prov.objects[obj.Name] = obj
 	}
+	// A change (`for c in agg.changed(since: t)`) is the entry with its
+	// key and the time of its last update; an aggregate with fields of
+	// those names has none (checkChanges says so).
+	change := append([]*schema.Field{
+		{Name: "key", Type: ad.key, Doc: "the entry's key"},
+		{Name: "updated_at", Type: schema.TimestampType, Doc: "when an update last changed the entry"},
+	}, fields...)
+	if obj, err := schema.NewObject(changeTypePrefix+name, "a changed entry of aggregate "+name, change, nil); err == nil {
+		ad.change = obj
+		if u.prov != nil {
+			u.prov.objects[obj.Name] = obj
+		}
+	}
+}
+
+// changeTypePrefix prefixes the object type of an aggregate's changes.
+const changeTypePrefix = "aggregate_change."
+
+// checkChanges checks `for c in agg.changed(since: t) { ... }`: the body
+// runs once per entry an update changed at or after t, oldest change
+// first. A write keyed by the change's key and updated_at writes each
+// version of an entry once, however often a schedule lists it.
+func (fu *flowUnit) checkChanges(s *ast.For) {
+	ad := fu.aggregate(s.Source)
+	ad.sym.markUsed()
+	step := &plan.Step{Kind: plan.StepFor, At: fu.at(s), Name: s.Var.Name, Aggregate: ad.sym.Name}
+	if len(s.Source.Parts) != 2 || s.Source.Parts[1].Name != "changed" {
+		fu.errorf(s.Source, diag.Misplaced, "an aggregate lists its changed entries: for c in %s.changed(since: t)", ad.sym.Name)
+	}
+	for _, a := range s.Args {
+		if a.Name.Name != "since" {
+			fu.errorf(a.Name, diag.Misplaced, "changed takes since: the time from which changes are listed")
+			continue
+		}
+		c := fu.u.check(fu.f, a.Value, fu.sc, "")
+		if c.ok {
+			fu.u.assign(fu.f, a.Value, c, schema.TimestampType, 0, "since")
+		}
+		step.Since = fu.pexpr(a.Value, c)
+	}
+	if step.Since == nil {
+		fu.errorf(s.Source, diag.Misplaced, "changed needs since: for c in %s.changed(since: tick.previous)", ad.sym.Name)
+	}
+	elem := schema.AnyType
+	if ad.change == nil {
+		fu.errorf(s.Source, diag.DuplicateDecl, "aggregate %s has a field named key or updated_at, so its changes cannot carry theirs", ad.sym.Name).
+			Suggestion = "rename that field of the aggregate"
+	} else {
+		elem = schema.ObjectOf(ad.change.Name)
+	}
+	fu.eachBody(s, step, elem, true)
 }
 
 // aggKey identifies the package's aggregate types, for the environment

@@ -34,9 +34,9 @@ type flowUnit struct {
 	aggVars []cel.EnvOption // ledger: the variables aggregates were lowered to
 	signals *Symbol         // the built-in signals variable, nil without a gateway trigger
 
-	loop     *scope  // the scope of the for body being checked, nil outside one
-	loopItem *Symbol // and its item
-	bodies []*scope // the scopes of the flow's for bodies, once checked
+	loop     *scope   // the scope of the for body being checked, nil outside one
+	loopItem *Symbol  // and its item
+	bodies   []*scope // the scopes of the flow's for bodies, once checked
 	// aggFields are the fields the flow's aggregate updates read by name:
 	// variables of the flow's environment, which no other name may reuse.
 	aggFields  map[string]*Symbol
@@ -232,6 +232,8 @@ func (fu *flowUnit) checkStmt(s ast.Stmt) {
 			fu.checkLedgerStmt(s)
 		case s.Items != nil:
 			fu.checkEach(s)
+		case fu.aggregate(s.Source) != nil:
+			fu.checkChanges(s)
 		default:
 			fu.errorf(s, diag.Misplaced, "for belongs in a ledger, not a flow").
 				Suggestion = "declare it as `ledger " + fu.name.Name + " { ... }`"

@@ -42,6 +42,12 @@ func (fu *flowUnit) checkEach(s *ast.For) {
 		}
 		step.Expr, fromEvent = fu.pexpr(&s.Items.Expr, c), c.fromEvent
 	}
+	fu.eachBody(s, step, elem, fromEvent)
+}
+
+// eachBody checks the body of a flow's for whose items are of type elem,
+// and adds the step.
+func (fu *flowUnit) eachBody(s *ast.For, step *plan.Step, elem *schema.Type, fromEvent bool) {
 	if fu.loop != nil {
 		fu.errorf(s, diag.Misplaced, "a for body cannot hold another for").
 			Suggestion = "flatten the list first, e.g. with map() and filter()"

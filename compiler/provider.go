@@ -121,6 +121,7 @@ var builtinObjects = func() []*schema.Object {
 	tick, err := schema.NewObject("schedule.Tick", "a scheduled run", []*schema.Field{
 		{Name: "id", Type: schema.StringType, Doc: "the run's id: the schedule's name and its due time"},
 		{Name: "time", Type: schema.TimestampType, Doc: "the time the run was due"},
+		{Name: "previous", Type: schema.TimestampType, Doc: "the due time of the schedule's run before this one (for its first run, when flowd first saw the schedule): what changed since is this run's to handle"},
 	}, nil)
 	if err != nil {
 		panic(err)

@@ -171,6 +171,9 @@ func stepLine(s *plan.Step) string {
 	case plan.StepReview:
 		return fmt.Sprintf("hold the event for review when %s, because %s", s.Expr.Text, s.Reason.Text)
 	case plan.StepFor:
+		if s.Aggregate != "" {
+			return fmt.Sprintf("for each %s in the entries of aggregate %s changed since %s", s.Name, s.Aggregate, s.Since.Text)
+		}
 		if s.Expr == nil {
 			return fmt.Sprintf("for each %s in the records of %s.%s%s", s.Name, s.Connector, s.Entity, whereText(s.Where, " where "))
 		}

@@ -154,7 +154,7 @@ func decodeEvent(b []byte) (*engine.Event, error) { return engine.DecodeEvent(b)
 // lists (nil: none), the idempotency ledger is in memory, and now is the
 // clock. It returns the record drivers by alias too.
 func recordEnv(prog *engine.Program, log io.Writer, lists engine.Lister, now func() time.Time) (*engine.Env, map[string]*record.Driver) {
-	env := &engine.Env{ERP: map[string]erp.Driver{}, Lists: map[string]engine.Lister{}, Ledger: &memLedger{m: map[string]erp.Record{}}, Now: now}
+	env := &engine.Env{ERP: map[string]erp.Driver{}, Lists: map[string]engine.Lister{}, Ledger: &memLedger{m: map[string]erp.Record{}, now: now}, Now: now}
 	drivers := map[string]*record.Driver{}
 	for _, c := range prog.Plan.Connectors {
 		if c.Kind == "erp" {
@@ -180,9 +180,44 @@ func neverLate() time.Time { return time.Unix(1<<40, 0) }
 // recorded under one lock, as flowd's store records them in one
 // transaction.
 type memLedger struct {
-	mu   sync.Mutex
-	m    map[string]erp.Record
-	aggs map[string][]byte // "<aggregate>\x00<key>" -> the entry's JSON
+	mu      sync.Mutex
+	m       map[string]erp.Record
+	aggs    map[string][]byte // "<aggregate>\x00<key>" -> the entry's JSON
+	changes []aggChange       // the updates, in order
+	now     func() time.Time  // the run's clock: an update's time
+}
+
+// aggChange is one applied update of an aggregate entry.
+type aggChange struct {
+	name, key string
+	at        time.Time
+}
+
+// AggregateChanges lists the entries updated at or after since, oldest
+// change first (each entry once, at its last change).
+func (l *memLedger) AggregateChanges(_ context.Context, name string, since time.Time, each func(key string, value []byte, updated time.Time) error) error {
+	l.mu.Lock()
+	last := map[string]int{}
+	for i, c := range l.changes {
+		if c.name == name {
+			last[c.key] = i
+		}
+	}
+	var list []aggChange
+	var values [][]byte
+	for i, c := range l.changes {
+		if c.name == name && last[c.key] == i && !c.at.Before(since) {
+			list = append(list, c)
+			values = append(values, l.aggs[name+"\x00"+c.key])
+		}
+	}
+	l.mu.Unlock()
+	for i, c := range list {
+		if err := each(c.key, values[i], c.at); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (l *memLedger) Aggregate(_ context.Context, name, key string) ([]byte, bool, error) {
@@ -208,6 +243,11 @@ func (l *memLedger) UpdateAggregate(_ context.Context, name, key, effect string,
 	}
 	l.aggs[k] = next
 	l.m[effect] = erp.Record{"aggregate": name, "key": key}
+	at := time.Now()
+	if l.now != nil {
+		at = l.now()
+	}
+	l.changes = append(l.changes, aggChange{name: name, key: key, at: at})
 	return next, true, nil
 }
 

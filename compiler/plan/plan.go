@@ -144,9 +144,12 @@ type Step struct {
 	// run once per item (a when or a lookup's `else skip` in it skips
 	// that item only). A for over an ERP query has no Expr: it reads the
 	// records of Connector's Entity matching Where.
+	// A for over an aggregate's changes has Aggregate and Since: it reads
+	// the entries updated at or after Since.
 	// If: Body runs when Expr holds, Else when it does not.
-	Body []*Step `json:"body,omitempty"`
-	Else []*Step `json:"else,omitempty"`
+	Body  []*Step `json:"body,omitempty"`
+	Else  []*Step `json:"else,omitempty"`
+	Since *Expr   `json:"since,omitempty"`
 }
 
 // Field is one assignment to an ERP field.

@@ -56,11 +56,12 @@ func (p *printer) stmt(s ast.Stmt) {
 		for i, a := range s.Args {
 			args[i] = a.Name.Name + ": " + p.expr(a.Value)
 		}
-		p.line("for " + s.Var.Name + " in " + s.Source.String() + "(" + strings.Join(args, ", ") + ")")
-		if s.Body != nil { // a ledger's for has no body; the checker says so
-			p.body("", s.Body.Stmts, s.Body.End().Offset)
+		head := "for " + s.Var.Name + " in " + s.Source.String() + "(" + strings.Join(args, ", ") + ")"
+		if s.Body != nil { // a flow's for over an aggregate's changes
+			p.body(head, s.Body.Stmts, s.Body.End().Offset)
 			return
 		}
+		p.line(head)
 	case *ast.If:
 		p.ifStmt(s)
 		return

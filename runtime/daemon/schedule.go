@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/flowhq/flow/runtime/engine"
@@ -94,7 +93,7 @@ func (r *scheduleRunner) fire(ctx context.Context) time.Time {
 			if n > 1 {
 				log.Warn("schedule: ticks were missed while flowd was down; running the latest only", "missed", n-1, "due", due.UTC().Format(time.RFC3339))
 			}
-			if err := r.tick(ctx, pf.Name, due, now); err != nil {
+			if err := r.tick(ctx, pf.Name, due, last, now); err != nil {
 				if ctx.Err() == nil {
 					log.Error("schedule: putting a tick in the inbox", "due", due.UTC().Format(time.RFC3339), "err", err)
 				}
@@ -129,13 +128,10 @@ func (r *scheduleRunner) last(ctx context.Context, flow string, now time.Time) (
 }
 
 // tick puts the flow's tick for due in the inbox, then moves its cursor.
-func (r *scheduleRunner) tick(ctx context.Context, flow string, due, now time.Time) error {
+// previous is the due time of the tick before (the cursor).
+func (r *scheduleRunner) tick(ctx context.Context, flow string, due, previous, now time.Time) error {
+	id, body := engine.TickBody(flow, due, previous)
 	at := due.UTC().Format(time.RFC3339)
-	id := flow + "@" + at
-	body, err := json.Marshal(map[string]string{"id": id, "time": at})
-	if err != nil {
-		return err
-	}
 	dup, err := r.d.store.Accept(ctx, engine.ScheduleSource, id, flow, body, now)
 	if err != nil {
 		return err

@@ -35,9 +35,18 @@ type Aggregates interface {
 	UpdateAggregate(ctx context.Context, name, key, effect string, fn func(cur []byte) ([]byte, error)) (value []byte, applied bool, err error)
 }
 
+// AggregateChanges is an Aggregates that lists what changed: each is
+// called, oldest change first, with every entry an update changed at or
+// after since (flows' `for c in agg.changed(since: t)`). The entries are
+// read before each is first called, so each may update aggregates.
+type AggregateChanges interface {
+	AggregateChanges(ctx context.Context, name string, since time.Time, each func(key string, value []byte, updated time.Time) error) error
+}
+
 // aggType is a declared aggregate, its field types resolved.
 type aggType struct {
 	name   string
+	key    *schema.Type
 	fields []aggField
 }
 
@@ -50,7 +59,7 @@ type aggField struct {
 func aggregateTypes(decls []plan.AggregateDecl) (map[string]*aggType, error) {
 	out := make(map[string]*aggType, len(decls))
 	for _, d := range decls {
-		at := &aggType{name: d.Name}
+		at := &aggType{name: d.Name, key: aggScalars[d.Key]}
 		for _, f := range d.Fields {
 			t, ok := aggScalars[f.Type]
 			if !ok {
@@ -252,5 +261,56 @@ func (r *run) readAggregate(ctx context.Context, n int, s *step) error {
 	} else {
 		r.trace(n, s, "read %s[%q]: no entry yet, zero values", s.Aggregate, entry)
 	}
+	return nil
+}
+
+// eachChange runs a for's body once per entry of an aggregate an update
+// changed at or after its since: the entry's fields, its key and
+// updated_at.
+func (r *run) eachChange(ctx context.Context, n int, s *step) error {
+	store, err := r.aggregates()
+	if err != nil {
+		return err
+	}
+	lister, ok := store.(AggregateChanges)
+	if !ok {
+		return &Error{Class: Dead, Err: fmt.Errorf("%s: this runtime cannot list the changes of aggregate %s", s.At, s.Aggregate)}
+	}
+	v, err := r.eval(s.since, s.Since.At)
+	if err != nil {
+		return err
+	}
+	since, ok := v.Value().(time.Time)
+	if !ok {
+		return &Error{Class: Dead, Err: fmt.Errorf("%s: since is %s, not a timestamp", s.Since.At, v.Type().TypeName())}
+	}
+	i := 0
+	var bodyErr error // the body's failure, classified as it is
+	err = lister.AggregateChanges(ctx, s.Aggregate, since, func(key string, value []byte, updated time.Time) error {
+		i++
+		rec, err := decodeEntry(value)
+		if err != nil {
+			bodyErr = &Error{Class: Dead, Err: fmt.Errorf("%s[%q]: %w", s.Aggregate, key, err)}
+			return bodyErr
+		}
+		rec["key"] = key
+		if s.agg != nil && s.agg.key == schema.IntType {
+			rec["key"] = json.Number(key)
+		}
+		rec["updated_at"] = updated.UTC().Format(time.RFC3339Nano)
+		if err := r.item(ctx, n, s, rec); err != nil {
+			bodyErr = keyError(err, s.Name, key)
+			return bodyErr
+		}
+		return nil
+	})
+	if bodyErr != nil {
+		return bodyErr
+	}
+	if err != nil {
+		return Transient(fmt.Errorf("changes of %s: %w", s.Aggregate, err))
+	}
+	delete(r.vars, s.Name)
+	r.trace(n, s, "%d changed entr(ies) of %s since %s", i, s.Aggregate, since.UTC().Format(time.RFC3339))
 	return nil
 }

@@ -36,7 +36,7 @@ func DecodeEvent(payload []byte) (*Event, error) {
 		return dataverseEvent(payload)
 	}
 	if flow := stringField(body, "schedule"); flow != "" {
-		return tickEvent(flow, stringField(body, "time"))
+		return tickEvent(flow, stringField(body, "time"), stringField(body, "previous"))
 	}
 	id := stringField(body, "id")
 	if stringField(body, "gateway") == "paytrace" {
@@ -84,20 +84,36 @@ func paytraceEvent(id string, body *jsonval.Object) (*Event, error) {
 }
 
 // tickEvent is a schedule's tick as a test gives it: {"schedule": "<flow>",
-// "time": RFC 3339}; the flow sees it as flowd's ticks look,
-// {"id": "<flow>@<time>", "time": "<time>"}.
-func tickEvent(flow, at string) (*Event, error) {
+// "time": RFC 3339, "previous": RFC 3339 (optional: the Unix epoch when
+// absent)}; the flow sees it as flowd's ticks look, {"id": "<flow>@<time>",
+// "time": "<time>", "previous": "<previous>"} (see TickBody).
+func tickEvent(flow, at, previous string) (*Event, error) {
 	t, err := time.Parse(time.RFC3339, at)
 	if err != nil {
 		return nil, fmt.Errorf("a tick of schedule %s needs a time (RFC 3339): %q", flow, at)
 	}
-	at = t.UTC().Format(time.RFC3339)
-	id := flow + "@" + at
-	body, err := jsonval.Parse([]byte(fmt.Sprintf(`{"id":%q,"time":%q}`, id, at)))
+	prev := time.Unix(0, 0)
+	if previous != "" {
+		if prev, err = time.Parse(time.RFC3339, previous); err != nil {
+			return nil, fmt.Errorf("a tick of schedule %s: previous is not a time (RFC 3339): %q", flow, previous)
+		}
+	}
+	id, body := TickBody(flow, t, prev)
+	obj, err := jsonval.Parse(body)
 	if err != nil {
 		return nil, err
 	}
-	return &Event{ID: id, Source: ScheduleSource, Type: flow, Received: t.UTC(), Body: body}, nil
+	return &Event{ID: id, Source: ScheduleSource, Type: flow, Received: t.UTC(), Body: obj}, nil
+}
+
+// TickBody is the id and body of the tick that runs a schedule flow for
+// its due time: {"id": "<flow>@<due>", "time": "<due>", "previous":
+// "<the due time of the tick before>"}, times in RFC 3339 UTC.
+func TickBody(flow string, due, previous time.Time) (id string, body []byte) {
+	at := due.UTC().Format(time.RFC3339)
+	id = flow + "@" + at
+	body, _ = json.Marshal(map[string]string{"id": id, "time": at, "previous": previous.UTC().Format(time.RFC3339)})
+	return id, body
 }
 
 func stringField(o *jsonval.Object, key string) string {

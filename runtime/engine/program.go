@@ -55,6 +55,7 @@ type step struct {
 	body   []*step        // for: the steps run per item; if: the steps run when it holds
 	orElse []*step        // if: the steps run when it does not
 	index  cel.Program    // aggregate and read: the entry's key
+	since  cel.Program    // for over an aggregate's changes
 	agg    *aggType       // aggregate and read: the aggregate
 }
 
@@ -173,6 +174,7 @@ func (p *Program) buildSteps(steps []*plan.Step, compile func(*plan.Expr) cel.Pr
 		s.reason = compile(ps.Reason)
 		s.key = compile(ps.Key)
 		s.index = compile(ps.Index)
+		s.since = compile(ps.Since)
 		if ps.Aggregate != "" {
 			s.agg = p.aggs[ps.Aggregate]
 		}

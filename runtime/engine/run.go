@@ -382,6 +382,9 @@ func (r *run) step(ctx context.Context, n int, s *step) (stop bool, err error) {
 // its ERP query. A when or a lookup's `else skip` in the body skips that
 // item; a failure names the item.
 func (r *run) each(ctx context.Context, n int, s *step) error {
+	if s.Aggregate != "" {
+		return r.eachChange(ctx, n, s)
+	}
 	if s.Expr == nil {
 		return r.eachRecord(ctx, n, s)
 	}
@@ -455,6 +458,17 @@ func itemError(err error, name string, i, of int) error {
 		return e
 	}
 	return fmt.Errorf("%s %d of %d: %w", name, i, of, err)
+}
+
+// keyError says which entry of an aggregate's changes failed, keeping the
+// error's class.
+func keyError(err error, name, key string) error {
+	var e *Error
+	if errors.As(err, &e) {
+		e.Err = fmt.Errorf("%s %q: %w", name, key, e.Err)
+		return e
+	}
+	return fmt.Errorf("%s %q: %w", name, key, err)
 }
 
 func (r *run) driver(alias string) (erp.Driver, error) {

@@ -35,6 +35,9 @@ type Aggregates interface {
 	// AggregateEntries lists up to limit entries of an aggregate, the most
 	// recently updated first.
 	AggregateEntries(ctx context.Context, name string, limit int) ([]AggregateEntry, error)
+	// ChangedEntries lists the entries of an aggregate an update changed
+	// at or after since, the oldest change first.
+	ChangedEntries(ctx context.Context, name string, since time.Time) ([]AggregateEntry, error)
 }
 
 // AggregateEntry is one entry of an aggregate as stored.
@@ -61,19 +64,7 @@ func (s *sqliteStore) AggregateEntries(ctx context.Context, name string, limit i
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []AggregateEntry
-	for rows.Next() {
-		var e AggregateEntry
-		var v string
-		var at int64
-		if err := rows.Scan(&e.Key, &v, &at); err != nil {
-			return nil, err
-		}
-		e.Value, e.Updated = json.RawMessage(v), fromNanos(at)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return scanEntries(rows)
 }
 
 func (p *pgStore) AggregateEntries(ctx context.Context, name string, limit int) ([]AggregateEntry, error) {
@@ -84,6 +75,64 @@ func (p *pgStore) AggregateEntries(ctx context.Context, name string, limit int) 
 	if err != nil {
 		return nil, err
 	}
+	return scanEntries(pgRows{rows})
+}
+
+// AggregateChanges calls each, in order, with the entries of an aggregate
+// an update changed at or after since, oldest change first: the list a
+// flow's `for c in agg.changed(since: t)` iterates. The entries are read
+// before each is called, so each may write to the store.
+func (s *Store) AggregateChanges(ctx context.Context, name string, since time.Time, each func(key string, value []byte, updated time.Time) error) error {
+	a, ok := s.Backend.(Aggregates)
+	if !ok {
+		return fmt.Errorf("store: %T keeps no aggregates", s.Backend)
+	}
+	entries, err := a.ChangedEntries(ctx, name, since)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := each(e.Key, e.Value, e.Updated); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *sqliteStore) ChangedEntries(ctx context.Context, name string, since time.Time) ([]AggregateEntry, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT key, value, updated_at FROM aggregates WHERE name = ? AND updated_at >= ? ORDER BY updated_at, key`, name, nanos(since))
+	if err != nil {
+		return nil, err
+	}
+	return scanEntries(rows)
+}
+
+func (p *pgStore) ChangedEntries(ctx context.Context, name string, since time.Time) ([]AggregateEntry, error) {
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	rows, err := p.pool.Query(ctx, `SELECT key, value, updated_at FROM aggregates WHERE name = $1 AND updated_at >= $2 AND value <> '' ORDER BY updated_at, key`, text(name), nanos(since))
+	if err != nil {
+		return nil, err
+	}
+	return scanEntries(pgRows{rows})
+}
+
+// entryRows are the rows of an entries query, from database/sql or pgx.
+type entryRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close() error
+}
+
+// pgRows gives pgx's rows database/sql's Close.
+type pgRows struct{ pgx.Rows }
+
+func (r pgRows) Close() error { r.Rows.Close(); return nil }
+
+// scanEntries reads rows of (key, value, updated_at) and closes them.
+func scanEntries(rows entryRows) ([]AggregateEntry, error) {
 	defer rows.Close()
 	var out []AggregateEntry
 	for rows.Next() {

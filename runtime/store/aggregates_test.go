@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 )
 
 // count is an update that adds one to the entry's "n" and keeps it as a
@@ -91,6 +92,55 @@ func TestAggregatesUpdateOncePerKey(t *testing.T) {
 		}
 		if entries, err := s.AggregateEntries(ctx, "other", 10); err != nil || len(entries) != 0 {
 			t.Fatalf("an aggregate with no entries: %+v, %v", entries, err)
+		}
+	})
+}
+
+// The changes since a time list the entries updated at or after it, oldest
+// change first, each once at its last change.
+func TestAggregateChangesSince(t *testing.T) {
+	eachStore(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := open(t, dsn)
+		defer s.Close()
+		update := func(key, effect string) time.Time {
+			t.Helper()
+			if _, _, err := s.UpdateAggregate(ctx, "stats", key, effect, count); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(2 * time.Millisecond) // distinct update times
+			return time.Now()
+		}
+		update("cus_1", "e1")
+		mark := update("cus_2", "e2")
+		update("cus_3", "e3")
+		update("cus_1", "e4") // changed again after the mark
+		list := func(since time.Time) (keys []string) {
+			t.Helper()
+			err := s.AggregateChanges(ctx, "stats", since, func(key string, value []byte, updated time.Time) error {
+				if updated.Before(since) || len(value) == 0 {
+					t.Errorf("%s: updated %v before %v, or no value %q", key, updated, since, value)
+				}
+				keys = append(keys, key)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return keys
+		}
+		if got := fmt.Sprint(list(mark)); got != "[cus_3 cus_1]" {
+			t.Errorf("changed since the mark: %s, want [cus_3 cus_1] (oldest change first)", got)
+		}
+		if got := fmt.Sprint(list(time.Unix(0, 0))); got != "[cus_2 cus_3 cus_1]" {
+			t.Errorf("changed since ever: %s", got)
+		}
+		if got := list(time.Now().Add(time.Hour)); len(got) != 0 {
+			t.Errorf("changed in the future: %v", got)
+		}
+		stop := errors.New("stop")
+		if err := s.AggregateChanges(ctx, "stats", mark, func(string, []byte, time.Time) error { return stop }); !errors.Is(err, stop) {
+			t.Errorf("each's error: %v", err)
 		}
 	})
 }
