@@ -142,13 +142,19 @@ func build() (*schema.Connector, error) {
 	for _, name := range EventTypes {
 		events[name] = &schema.Event{Name: name, Envelope: qualify("TransactionEvent"), Object: qualify("Transaction")}
 	}
+	entities, err := addCreatables(objects)
+	if err != nil {
+		return nil, err
+	}
 	c := &schema.Connector{
 		Name: Name,
 		Kind: schema.Gateway,
-		Doc: "PayTrace (JSON API v1): the transactions flowd polls from the export API, one event each. " +
+		Doc: "PayTrace (JSON API v1): the transactions flowd polls from the export API, one event each, " +
+			"and sales flows create against stored customer profiles. " +
 			"Amounts are exact dollars; times are read in the import's timezone.",
 		Objects:  objects,
 		Events:   events,
+		Entities: entities,
 		Config:   config(),
 		Reverses: map[string][]string{Sale: {Refund, Void}},
 	}

@@ -16,4 +16,8 @@
 //	    poll: "*/5 * * * *",           // how often flowd polls the export
 //	    timezone: "America/Chicago",   // the merchant's zone
 //	}
+//
+// Flows also create sales against customer profiles stored in PayTrace
+// (`create paytrace.Sale key ... { customer_id: ..., amount: ... }`); see
+// creates.go.
 package paytrace

@@ -9,9 +9,12 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -30,8 +33,12 @@ type Config struct {
 	Password     string
 	IntegratorID string       // sent with every request
 	HTTP         *http.Client // default: a client with a 30 s timeout
-	// Now is the clock tokens expire by (default time.Now).
+	// Now is the clock tokens expire by, and the one Find takes today from
+	// (default time.Now).
 	Now func() time.Time
+	// Loc is the merchant's time zone, in which PayTrace keeps its days:
+	// Find exports the days around today in it (default UTC).
+	Loc *time.Location
 }
 
 // Client calls PayTrace's JSON API v1. It is safe for concurrent use; it
@@ -65,6 +72,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Loc == nil {
+		cfg.Loc = time.UTC
 	}
 	return &Client{cfg: cfg, base: strings.TrimRight(cfg.BaseURL, "/")}, nil
 }
@@ -140,25 +150,44 @@ func (c *Client) forget(tok string) {
 }
 
 // do sends req and reads the answer; errors are ErrUnavailable, and so
-// are 429 and 5xx.
+// are 429 and 5xx. A failure after the request was written is a
+// *lostAnswer (PayTrace may have acted on it); a cancelled ctx is ctx's
+// error.
 func (c *Client) do(req *http.Request) (int, []byte, error) {
+	var wrote atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				wrote.Store(true)
+			}
+		},
+	}))
 	resp, err := c.cfg.HTTP.Do(req)
 	if err != nil {
 		if ctx := req.Context(); ctx.Err() != nil {
-			return 0, nil, ctx.Err()
+			err = ctx.Err()
+		} else {
+			err = unavailablef("%s %s: %v", req.Method, req.URL.Path, err)
 		}
-		return 0, nil, unavailablef("%s %s: %v", req.Method, req.URL.Path, err)
+		if wrote.Load() {
+			err = &lostAnswer{err}
+		}
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
 	if err != nil {
-		return 0, nil, unavailablef("%s %s: reading the answer: %v", req.Method, req.URL.Path, err)
+		return 0, nil, &lostAnswer{unavailablef("%s %s: reading the answer: %v", req.Method, req.URL.Path, err)}
 	}
 	if len(body) > maxAnswer {
-		return 0, nil, unavailablef("%s %s: the answer is over %d MiB", req.Method, req.URL.Path, maxAnswer>>20)
+		return 0, nil, &unavailable{msg: fmt.Sprintf("%s %s: the answer is over %d MiB", req.Method, req.URL.Path, maxAnswer>>20), status: resp.StatusCode}
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
-		return 0, nil, unavailablef("%s %s: HTTP %d", req.Method, req.URL.Path, resp.StatusCode)
+		u := &unavailable{msg: fmt.Sprintf("%s %s: HTTP %d", req.Method, req.URL.Path, resp.StatusCode), status: resp.StatusCode}
+		if s, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && s > 0 {
+			u.retryAfter = time.Duration(min(s, 3600)) * time.Second
+		}
+		return 0, nil, u
 	}
 	if mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type")); err == nil && mt != "application/json" && !strings.HasSuffix(mt, "+json") && resp.StatusCode/100 == 2 {
 		return 0, nil, notJSON(req.Method+" "+req.URL.Path, resp.StatusCode, body)
@@ -171,7 +200,7 @@ func notJSON(what string, status int, body []byte) error {
 	if len(snippet) > 80 {
 		snippet = snippet[:80] + "..."
 	}
-	return unavailablef("%s: the answer is not PayTrace's JSON (HTTP %d): %q", what, status, snippet)
+	return &unavailable{msg: fmt.Sprintf("%s: the answer is not PayTrace's JSON (HTTP %d): %q", what, status, snippet), status: status}
 }
 
 // envelope is the part every v1 answer shares.
@@ -187,34 +216,45 @@ type envelope struct {
 // call POSTs body (with the integrator id) to path with a bearer token and
 // decodes the answer into out; a refused token is replaced once.
 func (c *Client) call(ctx context.Context, path string, body map[string]any, out any) (*envelope, error) {
+	status, answer, err := c.send(ctx, path, body)
+	if err != nil {
+		return nil, err
+	}
+	return decodeAnswer("POST "+path, status, answer, out)
+}
+
+// send POSTs body (with the integrator id) to path with a bearer token and
+// returns the answer's status and bytes; a token PayTrace refuses (401) is
+// replaced once. A failure to get a token is a *notSent.
+func (c *Client) send(ctx context.Context, path string, body map[string]any) (int, []byte, error) {
 	if c.cfg.IntegratorID != "" {
 		body["integrator_id"] = c.cfg.IntegratorID
 	}
 	payload, err := json.Marshal(body)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	for try := 0; ; try++ {
 		tok, err := c.Token(ctx)
 		if err != nil {
-			return nil, err
+			return 0, nil, &notSent{err}
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(payload))
 		if err != nil {
-			return nil, err
+			return 0, nil, err
 		}
 		req.Header.Set("Authorization", "Bearer "+tok)
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Accept", "application/json")
 		status, answer, err := c.do(req)
 		if err != nil {
-			return nil, err
+			return 0, nil, err
 		}
 		if status == http.StatusUnauthorized && try == 0 { // expired or revoked early
 			c.forget(tok)
 			continue
 		}
-		return decodeAnswer("POST "+path, status, answer, out)
+		return status, answer, nil
 	}
 }
 

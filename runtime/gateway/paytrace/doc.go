@@ -21,4 +21,10 @@
 // later). Amounts, which PayTrace sends as numbers or strings, become
 // exact decimals; its dates ("4/10/2015 4:06:30 PM", no zone) are read in
 // the merchant's time zone.
+//
+// The Client is also the erp.Driver flows write to (writer.go): `create
+// paytrace.Sale` charges a stored customer profile (POST
+// /v1/transactions/sale/by_customer). A decline is a record with approved
+// false, not an error; a sale whose answer was lost is in doubt, and Find
+// settles it from the export, since PayTrace takes no idempotency key.
 package paytrace

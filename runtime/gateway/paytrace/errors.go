@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // ErrUnavailable is wrapped by the errors worth retrying later: PayTrace
@@ -13,7 +14,13 @@ import (
 var ErrUnavailable = errors.New("paytrace: unavailable")
 
 // unavailable wraps ErrUnavailable with what happened.
-type unavailable struct{ msg string }
+type unavailable struct {
+	msg string
+	// status is the HTTP status of the answer (429, 5xx, or one that is
+	// not PayTrace's JSON); 0 when there was none.
+	status     int
+	retryAfter time.Duration // a 429's or 503's Retry-After
+}
 
 func (e *unavailable) Error() string { return "paytrace: " + e.msg }
 func (e *unavailable) Unwrap() error { return ErrUnavailable }
@@ -21,6 +28,20 @@ func (e *unavailable) Unwrap() error { return ErrUnavailable }
 func unavailablef(format string, args ...any) error {
 	return &unavailable{msg: fmt.Sprintf(format, args...)}
 }
+
+// lostAnswer is a request that was sent (written in full) whose answer
+// never arrived or could not be read to its end: PayTrace may have carried
+// it out.
+type lostAnswer struct{ err error }
+
+func (e *lostAnswer) Error() string { return e.err.Error() }
+func (e *lostAnswer) Unwrap() error { return e.err }
+
+// notSent is a failure before the request was sent: getting a token.
+type notSent struct{ err error }
+
+func (e *notSent) Error() string { return e.err.Error() }
+func (e *notSent) Unwrap() error { return e.err }
 
 // Decline is a transaction PayTrace processed and did not approve: a
 // declined sale (102), an approval voided for a CSC mismatch (103), a
