@@ -1,6 +1,7 @@
 package paytrace
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/flowhq/flow/stdlib/schema"
@@ -26,8 +27,8 @@ func TestCreatables(t *testing.T) {
 			t.Errorf("%s.%s has no doc", o.Name, f.Name)
 		}
 	}
-	if len(required) != 2 || required[0] != "customer_id" || required[1] != "amount" {
-		t.Errorf("required %v, want customer_id and amount", required)
+	if strings.Join(required, ",") != "customer_id,amount,invoice_id" {
+		t.Errorf("required %v, want customer_id, amount and invoice_id (a sale in doubt is found by it)", required)
 	}
 	for name, kind := range map[string]schema.Kind{"customer_id": schema.String, "amount": schema.Decimal, "invoice_id": schema.String,
 		"description": schema.String, "customer_reference_id": schema.String, "email": schema.String} {
