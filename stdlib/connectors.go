@@ -11,6 +11,7 @@ import (
 	"github.com/flowhq/flow/stdlib/d365fo"
 	"github.com/flowhq/flow/stdlib/dataverse"
 	"github.com/flowhq/flow/stdlib/dynsl"
+	"github.com/flowhq/flow/stdlib/hook"
 	"github.com/flowhq/flow/stdlib/paypal"
 	"github.com/flowhq/flow/stdlib/paytrace"
 	"github.com/flowhq/flow/stdlib/schema"
@@ -35,6 +36,7 @@ func Connectors() map[string]ConnectorLoader {
 
 		"dataverse": dataverse.Load,
 		"paytrace":  paytrace.Load,
+		"hook":      hook.Load,
 	}
 }
 
