@@ -572,3 +572,45 @@ ledger l {
 		t.Fatalf("posted %v", m.records)
 	}
 }
+
+// A table keyed by int finds its keys (the plan keeps them as JSON text),
+// and if/else runs one branch.
+func TestIntKeyedTableAndIf(t *testing.T) {
+	prog := loadSource(t, `package p
+
+import "d365fo" as erp {
+    company: "usmf",
+}
+
+table wait_days: map(int, int) = {1: 3, 2: 5}
+
+flow f {
+    on schedule "0 7 * * *" as tick
+    let n = 2
+    if n in wait_days && wait_days[n] == 5 {
+        upsert erp.SalesOrderHeadersV2 key "then:" + tick.id {
+            OrderingCustomerAccountNumber: "X",
+            SalesOrderNumber: string(wait_days[n]),
+        }
+    } else {
+        upsert erp.SalesOrderHeadersV2 key "else:" + tick.id {
+            OrderingCustomerAccountNumber: "X",
+            SalesOrderNumber: "else",
+        }
+    }
+}
+`)
+	ev, err := DecodeEvent([]byte(`{"schedule": "f", "time": "2024-07-01T07:00:00Z"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newMemERP()
+	env := &Env{ERP: map[string]erp.Driver{"erp": m}, Ledger: &memLedger{m: map[string]erp.Record{}}}
+	if _, err := prog.Flow("f").Run(context.Background(), env, ev, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	got := m.records["SalesOrderHeadersV2"]
+	if len(got) != 1 || got[0]["SalesOrderNumber"] != "5" {
+		t.Fatalf("wrote %v, want the then branch's one order numbered 5", got)
+	}
+}

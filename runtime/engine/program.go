@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/google/cel-go/cel"
@@ -246,18 +247,33 @@ func celValue(t *cel.Type, v any) (any, error) {
 		if !ok {
 			return nil, fmt.Errorf("want a map, got %T", v)
 		}
-		out := make(map[string]any, len(m))
 		keys := make([]string, 0, len(m))
 		for k := range m {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
+		// JSON keeps every key as text; a map(int, ...) gets its int keys
+		// back, or no key would ever be found.
+		intKeys := t.Parameters()[0].Kind() == types.IntKind
+		out := make(map[string]any, len(m))
+		outInt := make(map[int64]any)
 		for _, k := range keys {
 			e, err := celValue(t.Parameters()[1], m[k])
 			if err != nil {
 				return nil, fmt.Errorf("%q: %w", k, err)
 			}
-			out[k] = e
+			if !intKeys {
+				out[k] = e
+				continue
+			}
+			n, err := strconv.ParseInt(k, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("key %q is not an int", k)
+			}
+			outInt[n] = e
+		}
+		if intKeys {
+			return outInt, nil
 		}
 		return out, nil
 	case types.ListKind:
