@@ -412,8 +412,10 @@ func answer(env *engine.Env, prog *engine.Program, answers []byte) error {
 		}
 		queues[alias+"\x00"+a.Entity] = append(queues[alias+"\x00"+a.Entity], rec)
 	}
-	for alias, drv := range env.ERP {
-		env.ERP[alias] = &answering{Driver: drv, alias: alias, queues: queues}
+	for _, c := range prog.Plan.Connectors {
+		if drv := env.ERP[c.Alias]; c.Kind != "erp" && drv != nil {
+			env.ERP[c.Alias] = &answering{Driver: drv, alias: c.Alias, queues: queues}
+		}
 	}
 	return nil
 }
@@ -421,21 +423,26 @@ func answer(env *engine.Env, prog *engine.Program, answers []byte) error {
 // answeredObject finds the gateway object an answer is for: the object a
 // create of entity binds (paytrace.Sale for Sale).
 func answeredObject(env *engine.Env, prog *engine.Program, connector, entity string) (string, *schema.Object, error) {
-	var aliases []string
+	var aliases, creatable []string
 	for _, c := range prog.Plan.Connectors {
-		if c.Kind != "erp" && env.ERP[c.Alias] != nil && (connector == "" || connector == c.Alias) {
-			aliases = append(aliases, c.Alias)
+		if c.Kind == "erp" || env.ERP[c.Alias] == nil || connector != "" && connector != c.Alias {
+			continue
+		}
+		aliases = append(aliases, c.Alias)
+		if conn := prog.Connector(c.Alias); conn.Entities[entity] != nil && conn.Objects[conn.Name+"."+entity] != nil {
+			creatable = append(creatable, c.Alias)
 		}
 	}
-	if len(aliases) != 1 {
-		return "", nil, fmt.Errorf("an answer is to a create in a gateway the flows write to (%d of them match; name its connector)", len(aliases))
+	switch {
+	case len(creatable) == 1:
+		conn := prog.Connector(creatable[0])
+		return creatable[0], conn.Objects[conn.Name+"."+entity], nil
+	case len(creatable) > 1:
+		return "", nil, fmt.Errorf("%s is created in %s: name the connector of the answer", entity, strings.Join(creatable, " and "))
+	case len(aliases) == 0:
+		return "", nil, fmt.Errorf("an answer is to a create in a gateway, but the flows write to none%s", map[bool]string{true: " named " + connector}[connector != ""])
 	}
-	conn := prog.Connector(aliases[0])
-	obj := conn.Objects[conn.Name+"."+entity]
-	if obj == nil || conn.Entities[entity] == nil {
-		return "", nil, fmt.Errorf("%s creates no %q (%s)", conn.Name, entity, strings.Join(conn.EntityNames(), ", "))
-	}
-	return aliases[0], obj, nil
+	return "", nil, fmt.Errorf("no gateway the flows write to creates %q (%s write to %s)", entity, "the flows", strings.Join(aliases, ", "))
 }
 
 // typedAnswer converts a JSON value of an answer to the field's type.
