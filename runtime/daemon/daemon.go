@@ -24,8 +24,10 @@ import (
 	"github.com/flowhq/flow/runtime/engine"
 	"github.com/flowhq/flow/runtime/erp"
 	"github.com/flowhq/flow/runtime/gateway/paypal"
+	"github.com/flowhq/flow/runtime/hook"
 	"github.com/flowhq/flow/runtime/signals"
 	"github.com/flowhq/flow/runtime/store"
+	"github.com/flowhq/flow/stdlib/schema"
 )
 
 // Config configures a Daemon.
@@ -163,6 +165,15 @@ func (d *Daemon) bind(p *engine.Program) (*loaded, error) {
 				return nil, fmt.Errorf("import %s writes to company %q, but the ERP driver was started for %q; restart flowd to change companies", c.Alias, want, d.cfg.Company)
 			}
 			env.ERP[c.Alias] = d.cfg.ERP
+			// An import of a tenant's own $metadata (extension fields):
+			// the driver reads and writes that schema.
+			if r, ok := d.cfg.ERP.(retyper); ok && c.Settings["metadata"] != "" && p.Connector(c.Alias) != nil {
+				drv, err := r.WithEntities(p.Connector(c.Alias))
+				if err != nil {
+					return nil, fmt.Errorf("import %s: %w", c.Alias, err)
+				}
+				env.ERP[c.Alias] = drv
+			}
 		} else if lister, ok := d.cfg.Lists[c.Name]; ok {
 			env.Lists[c.Alias] = lister
 			// A gateway client that can create objects serves the flows
@@ -170,6 +181,22 @@ func (d *Daemon) bind(p *engine.Program) (*loaded, error) {
 			if w, ok := lister.(erp.Driver); ok && p.Plan.WritesTo(c.Alias) {
 				env.ERP[c.Alias] = w
 			}
+		}
+		if c.Name == "paytrace" && p.Plan.WritesTo(c.Alias) {
+			// PayTrace's client is built from the import's settings (its
+			// poller's too): flows charge customer profiles through it.
+			w, err := d.payTraceWriter(p, c.Settings)
+			if err != nil {
+				return nil, err
+			}
+			env.ERP[c.Alias] = w
+		}
+		if c.Name == "hook" && p.Plan.WritesTo(c.Alias) {
+			h, err := d.hookClient(p, c.Settings)
+			if err != nil {
+				return nil, fmt.Errorf("import %s: %w", c.Alias, err)
+			}
+			env.ERP[c.Alias] = h
 		}
 		if c.Kind != "erp" && env.ERP[c.Alias] == nil && p.Plan.WritesTo(c.Alias) {
 			d.log.Warn("flows write to a gateway flowd has no client for: their runs will be dead letters", "connector", c.Alias)
@@ -193,6 +220,28 @@ func (d *Daemon) bind(p *engine.Program) (*loaded, error) {
 		}
 	}
 	return l, nil
+}
+
+// hookClient is the client that delivers prog's notices to the hook an
+// import names (url, and secret when deliveries are signed).
+func (d *Daemon) hookClient(prog *engine.Program, settings map[string]string) (*hook.Client, error) {
+	url, err := d.settingOf(prog, settings, "url")
+	if err != nil {
+		return nil, err
+	}
+	secret := ""
+	if settings["secret"] != "" {
+		if secret, err = d.settingOf(prog, settings, "secret"); err != nil {
+			return nil, err
+		}
+	}
+	return hook.New(hook.Config{URL: url, Secret: secret, Now: d.cfg.Now})
+}
+
+// retyper is an ERP driver that can serve another schema of the same ERP
+// (d365fo.Driver).
+type retyper interface {
+	WithEntities(c *schema.Connector) (erp.Driver, error)
 }
 
 func (d *Daemon) current() *loaded { return d.cur.Load() }

@@ -102,9 +102,14 @@ func settingsKey(m map[string]string) string {
 	return b.String()
 }
 
-// setting resolves an import setting: a secret's value, a param's value,
-// or the string itself.
+// setting resolves an import setting of the running plan: a secret's
+// value, a param's value, or the string itself.
 func (d *Daemon) setting(settings map[string]string, name string) (string, error) {
+	return d.settingOf(d.program(), settings, name)
+}
+
+// settingOf resolves an import setting of prog (see setting).
+func (d *Daemon) settingOf(prog *engine.Program, settings map[string]string, name string) (string, error) {
 	v := settings[name]
 	if s, ok := strings.CutPrefix(v, "secret:"); ok {
 		if d.cfg.Secret == nil {
@@ -115,12 +120,12 @@ func (d *Daemon) setting(settings map[string]string, name string) (string, error
 			return "", fmt.Errorf("secret %s: %w", s, err)
 		}
 		if val == "" {
-			return "", fmt.Errorf("secret %s (the paytrace %s) is not set", s, name)
+			return "", fmt.Errorf("secret %s (the import's %s) is not set", s, name)
 		}
 		return val, nil
 	}
 	if s, ok := strings.CutPrefix(v, "param:"); ok {
-		for _, p := range d.program().Plan.Params {
+		for _, p := range prog.Plan.Params {
 			if p.Name == s {
 				if str, ok := p.Value.(string); ok {
 					return str, nil
@@ -171,6 +176,28 @@ func (d *Daemon) newPayTracePoller(settings map[string]string, opt PayTraceOptio
 		}
 	}
 	return p, spec, nil
+}
+
+// payTraceWriter is the client that charges customer profiles for prog's
+// flows that create paytrace.Sale, built from the import's settings
+// (username, password, integrator_id, timezone, api_base).
+func (d *Daemon) payTraceWriter(prog *engine.Program, settings map[string]string) (*paytrace.Client, error) {
+	var vals [5]string
+	for i, name := range []string{"username", "password", "integrator_id", "timezone", "api_base"} {
+		v, err := d.settingOf(prog, settings, name)
+		if err != nil {
+			return nil, fmt.Errorf("the paytrace import: %w", err)
+		}
+		vals[i] = v
+	}
+	loc := time.UTC
+	if vals[3] != "" {
+		var err error
+		if loc, err = time.LoadLocation(vals[3]); err != nil {
+			return nil, fmt.Errorf("the paytrace import: timezone %q: %w", vals[3], err)
+		}
+	}
+	return paytrace.New(paytrace.Config{BaseURL: vals[4], Username: vals[0], Password: vals[1], IntegratorID: vals[2], Now: d.cfg.Now, Loc: loc})
 }
 
 // pollPayTrace runs one poll and says what happened.

@@ -175,15 +175,26 @@ async function planPage() {
   return out;
 }
 
+// stepNodes adds a box per lookup, write, when, for and if of steps, and of
+// the steps in their bodies, in order.
+function stepNodes(steps, nodes) {
+  for (const s of steps || []) {
+    const text = (s.expr && s.expr.text || "").slice(0, 28);
+    if (s.kind === "lookup") nodes.push({ kind: "lookup", label: `lookup ${s.entity || s.name}`, sub: s.miss ? `else ${s.miss.policy}` : "" });
+    if (s.kind === "write") nodes.push({ kind: "write", label: `${s.op} ${s.entity}`, sub: s.name || "" });
+    if (s.kind === "when") nodes.push({ kind: "when", label: "when", sub: text });
+    if (s.kind === "if") nodes.push({ kind: "when", label: "if", sub: text });
+    if (s.kind === "for") nodes.push({ kind: "lookup", label: `for ${s.name} in`, sub: s.aggregate ? `${s.aggregate} changes` : s.entity ? `${s.connector}.${s.entity}` : text });
+    stepNodes(s.body, nodes);
+    stepNodes(s.else, nodes);
+  }
+}
+
 // graph draws a flow as boxes: its trigger, then each lookup and write (or
 // the ledger's list and journal), left to right.
 function graph(f) {
   const nodes = [{ kind: "trigger", label: `${f.trigger.connector}.${f.trigger.event || f.trigger.schedule}` }];
-  for (const s of f.steps || []) {
-    if (s.kind === "lookup") nodes.push({ kind: "lookup", label: `lookup ${s.entity}`, sub: s.miss ? `else ${s.miss.policy}` : "" });
-    if (s.kind === "write") nodes.push({ kind: "write", label: `${s.op} ${s.entity}`, sub: s.name || "" });
-    if (s.kind === "when") nodes.push({ kind: "when", label: "when", sub: (s.expr && s.expr.text || "").slice(0, 28) });
-  }
+  stepNodes(f.steps, nodes);
   if (f.ledger) {
     nodes.push({ kind: "lookup", label: `for ${f.ledger.source.connector}.${f.ledger.source.list}`, sub: `group by ${f.ledger.group_by.map((g) => g.name).join(", ")}` });
     nodes.push({ kind: "write", label: `journal ${f.ledger.journal.entity}`, sub: `${f.ledger.journal.postings.length} postings` });

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/flowhq/flow/runtime/erp"
@@ -48,8 +47,6 @@ type Driver struct {
 	anchors  map[string]anchor
 	tokens   *odata.TokenSource // nil when TokenURL is ""
 	now      func() time.Time
-
-	mu sync.Mutex
 }
 
 var _ erp.Driver = (*Driver)(nil)
@@ -102,6 +99,24 @@ func New(cfg Config) (*Driver, error) {
 			Resource: cfg.Resource, Client: client, Timeout: cfg.Timeout, Now: cfg.Now}
 	}
 	return d, nil
+}
+
+// WithEntities returns a driver for the same environment, company and
+// credentials (sharing the token) that serves the entity sets of c: a
+// tenant's own $metadata with its extension fields, as an import names it
+// (metadata: "tenant.edmx.xml").
+func (d *Driver) WithEntities(c *schema.Connector) (erp.Driver, error) {
+	anchors, err := anchorFields(c, d.cfg.Anchors)
+	if err != nil {
+		return nil, err
+	}
+	nd := &Driver{cfg: d.cfg, service: d.service, client: d.client, entities: c, journals: map[string]*schema.Journal{},
+		anchors: anchors, tokens: d.tokens, now: d.now}
+	nd.cfg.Entities = c
+	for _, j := range d365fo.WithJournals(c).Journals {
+		nd.journals[j.Header] = j
+	}
+	return nd, nil
 }
 
 // entity returns the schema of an entity set.
