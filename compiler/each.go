@@ -73,6 +73,9 @@ func (fu *flowUnit) eachBody(s *ast.For, step *plan.Step, elem *schema.Type, fro
 // checkIf checks `if cond { ... } else { ... }`. Each branch's names live
 // in a scope of their own, like a for body's.
 func (fu *flowUnit) checkIf(s *ast.If) {
+	if s.Cond == nil || s.Then == nil { // a partial parse; the syntax error says why
+		return
+	}
 	c := fu.u.check(fu.f, s.Cond, fu.sc, "")
 	if c.ok && c.typ.String() != "bool" && c.typ.String() != "dyn" {
 		fu.errorf(s.Cond, diag.TypeMismatch, "an if condition must be a bool, but this is %s", typeWords(c.typ))
@@ -92,6 +95,9 @@ func (fu *flowUnit) checkIf(s *ast.If) {
 // stmts checks the statements of a for or if body in the current scope
 // (the caller's new one) and returns their steps.
 func (fu *flowUnit) stmts(b *ast.Stmts, what string) []*plan.Step {
+	if b == nil {
+		return nil
+	}
 	outerSteps := fu.plan.Steps
 	fu.plan.Steps = []*plan.Step{}
 	for _, st := range b.Stmts {
