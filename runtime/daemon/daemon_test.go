@@ -34,6 +34,8 @@ type harness struct {
 	done  chan error
 	flows string
 	erp   erpCase
+	// erpBase is the sandbox's base URL ("" for SL's).
+	erpBase string
 }
 
 // setup is what a test may change before the daemon starts.
@@ -96,7 +98,7 @@ func start(t testing.TB, opts ...option) *harness {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	h := &harness{t: t, d: d, st: st, sb: sb, url: "http://" + ln.Addr().String(), stop: cancel, done: make(chan error, 1), flows: cfg.Flows, erp: cfg.erp}
+	h := &harness{t: t, d: d, st: st, sb: sb, url: "http://" + ln.Addr().String(), stop: cancel, done: make(chan error, 1), flows: cfg.Flows, erp: cfg.erp, erpBase: base}
 	go func() { h.done <- d.Serve(ctx, ln) }()
 	t.Cleanup(h.shutdown)
 	return h
