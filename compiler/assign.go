@@ -101,7 +101,7 @@ func (u *unit) assign(f *File, e *ast.Expr, c *checked, want *schema.Type, maxLe
 	case want.Kind == schema.String:
 		d.Suggestion = "convert with string(" + e.Text + ")"
 	case want.Kind == schema.Map && want.Elem != nil && want.Elem.Kind == schema.String:
-		d.Suggestion = "metadata values are strings: convert each with string(...)"
+		d.Suggestion = "its values are strings: convert each with string(...)"
 	}
 }
 
