@@ -98,15 +98,35 @@ func (s *Server) documentSymbol(_ context.Context, p *protocol.DocumentSymbolPar
 				kind = "ledger"
 			}
 			fs := sym(d, id, id.Name, kind, protocol.SymbolKindFunction)
-			for _, st := range stmts {
-				if c, ok := stmtSymbol(st); ok {
-					fs.Children = append(fs.Children, sym(st, c.id, c.id.Name, c.detail, c.kind))
-				}
-			}
+			fs.Children = stmtSymbols(stmts, sym)
 			out = append(out, fs)
 		}
 	}
 	return out, nil
+}
+
+// stmtSymbols returns the names statements declare: a for's body's are
+// the for's children, an if's branches' are their own.
+func stmtSymbols(stmts []ast.Stmt, sym func(n, id ast.Node, name, detail string, kind protocol.SymbolKind) protocol.DocumentSymbol) []protocol.DocumentSymbol {
+	var out []protocol.DocumentSymbol
+	for _, st := range stmts {
+		if c, ok := stmtSymbol(st); ok {
+			s := sym(st, c.id, c.id.Name, c.detail, c.kind)
+			if f, ok := st.(*ast.For); ok && f.Body != nil {
+				s.Children = stmtSymbols(f.Body.Stmts, sym)
+			}
+			out = append(out, s)
+			continue
+		}
+		if i, ok := st.(*ast.If); ok {
+			for _, b := range []*ast.Stmts{i.Then, i.Else} {
+				if b != nil {
+					out = append(out, stmtSymbols(b.Stmts, sym)...)
+				}
+			}
+		}
+	}
+	return out
 }
 
 type namedStmt struct {

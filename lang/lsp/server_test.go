@@ -262,3 +262,61 @@ func mustRead(t *testing.T, u protocol.DocumentURI) []byte {
 	data, _ := os.ReadFile(pathOf(u))
 	return data
 }
+
+// The outline of a flow holds what its for and if bodies declare: a for's
+// under the for, an if's with the statements around it.
+func TestSymbolsOfBodies(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "due.flow")
+	src := `package due
+
+import "d365fo" as erp {
+    company: "usmf",
+}
+
+flow charge {
+    on schedule "0 7 * * *" as tick
+    for open in erp.CustTransOpens {
+        let owed = open.AmountCur
+        if owed > decimal("0") {
+            lookup cust = erp.CustomersV3 where CustomerAccount == open.AccountNum else skip
+            upsert erp.SalesOrderHeadersV2 key "due:" + string(open.SysRecId) {
+                OrderingCustomerAccountNumber: cust.CustomerAccount,
+            }
+        } else {
+            let credit = -owed
+        }
+    }
+}
+`
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	u := fileURI(path)
+	c := startServer(t, Config{Debounce: time.Millisecond})
+	var res protocol.InitializeResult
+	if e := c.call(protocol.MethodInitialize, protocol.InitializeParams{ProcessID: 1}, &res); e != "" {
+		t.Fatal(e)
+	}
+	c.notify(protocol.MethodInitialized, struct{}{})
+	c.open(u, src)
+	var syms []protocol.DocumentSymbol
+	if e := c.call(protocol.MethodTextDocumentDocumentSymbol, protocol.DocumentSymbolParams{TextDocument: protocol.TextDocumentIdentifier{URI: u}}, &syms); e != "" {
+		t.Fatal(e)
+	}
+	var outline func(ss []protocol.DocumentSymbol) string
+	outline = func(ss []protocol.DocumentSymbol) string {
+		var out []string
+		for _, s := range ss {
+			if len(s.Children) > 0 {
+				out = append(out, s.Name+"("+outline(s.Children)+")")
+			} else {
+				out = append(out, s.Name)
+			}
+		}
+		return strings.Join(out, " ")
+	}
+	if got := outline(syms); got != "erp charge(tick open(owed cust credit))" {
+		t.Errorf("outline: %s", got)
+	}
+}
