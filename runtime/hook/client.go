@@ -169,7 +169,7 @@ func buildNotice(w erp.Write) (*notice, error) {
 
 // str reads a string parameter; nil is "".
 func str(name string, v any, maxLen int) (string, error) {
-	switch s := plain(v).(type) {
+	switch s := erp.Plain(v).(type) {
 	case nil:
 		return "", nil
 	case string:
@@ -187,7 +187,7 @@ func str(name string, v any, maxLen int) (string, error) {
 // map whose keys and values carry strings.
 func strMap(v any) (map[string]string, error) {
 	out := map[string]string{}
-	switch m := plain(v).(type) {
+	switch m := erp.Plain(v).(type) {
 	case nil:
 		return out, nil
 	case map[string]string:
@@ -197,7 +197,7 @@ func strMap(v any) (map[string]string, error) {
 		return out, nil
 	case map[string]any:
 		for k, x := range m {
-			s, ok := plain(x).(string)
+			s, ok := erp.Plain(x).(string)
 			if !ok {
 				return nil, fmt.Errorf("fields[%q]: want a string, got %T", k, x)
 			}
@@ -205,16 +205,16 @@ func strMap(v any) (map[string]string, error) {
 		}
 		return out, nil
 	}
-	rv := reflect.ValueOf(plain(v))
+	rv := reflect.ValueOf(erp.Plain(v))
 	if rv.Kind() != reflect.Map {
 		return nil, fmt.Errorf("fields: want a map of strings, got %T", v)
 	}
 	for it := rv.MapRange(); it.Next(); {
-		k, ok := plain(it.Key().Interface()).(string)
+		k, ok := erp.Plain(it.Key().Interface()).(string)
 		if !ok {
 			return nil, fmt.Errorf("fields: want string keys, got %T", it.Key().Interface())
 		}
-		s, ok := plain(it.Value().Interface()).(string)
+		s, ok := erp.Plain(it.Value().Interface()).(string)
 		if !ok {
 			return nil, fmt.Errorf("fields[%q]: want a string, got %T", k, it.Value().Interface())
 		}
@@ -317,12 +317,4 @@ func unwrapURL(err error) error {
 // permanent is a failure that retrying cannot fix.
 func permanent(err error) error {
 	return &erp.Error{Kind: erp.Permanent, Message: err.Error(), Err: err}
-}
-
-// plain unwraps a value that carries a Go value (a CEL value).
-func plain(v any) any {
-	if x, ok := v.(interface{ Value() any }); ok {
-		return x.Value()
-	}
-	return v
 }

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -134,86 +133,21 @@ func buildCreate(w erp.Write) (*createRequest, error) {
 	return req, nil
 }
 
-// params reads a create's fields by name, in a stable order, refusing
-// names it does not know.
-type params struct {
-	f    erp.Record
-	used map[string]bool
-	err  error
-}
-
-func (p *params) str(name string, maxLen int) string {
-	p.used[name] = true
-	switch s := plain(p.f[name]).(type) {
-	case nil:
-		return ""
-	case string:
-		if maxLen > 0 && len([]rune(s)) > maxLen {
-			p.fail(fmt.Errorf("%s: %d characters, at most %d", name, len([]rune(s)), maxLen))
-		}
-		return s
-	default:
-		p.fail(fmt.Errorf("%s: want a string, got %T", name, p.f[name]))
-	}
-	return ""
-}
-
-func (p *params) dec(name string) (decimal.Decimal, bool) {
-	p.used[name] = true
-	switch d := plain(p.f[name]).(type) {
-	case nil:
-		return decimal.Decimal{}, false
-	case decimal.Decimal:
-		return d, true
-	case int64: // a whole amount written as an integer literal
-		return decimal.NewFromInt(d), true
-	default:
-		p.fail(fmt.Errorf("%s: want an exact decimal, got %T", name, p.f[name]))
-	}
-	return decimal.Decimal{}, false
-}
-
-func (p *params) fail(err error) {
-	if p.err == nil {
-		p.err = err
-	}
-}
-
-// done reports the first problem, or a field no parameter reads.
-func (p *params) done() error {
-	if p.err != nil {
-		return p.err
-	}
-	var unknown []string
-	for k := range p.f {
-		if !p.used[k] {
-			unknown = append(unknown, k)
-		}
-	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return fmt.Errorf("no parameter %q", unknown[0])
-	}
-	return nil
-}
-
-func newParams(f erp.Record) *params { return &params{f: f, used: map[string]bool{}} }
-
 func refundRequest(f erp.Record) (*createRequest, error) {
-	p := newParams(f)
-	capture := p.str("capture_id", 36)
-	amount, hasAmount := p.dec("amount")
-	currency := p.str("currency", 0)
+	p := erp.NewParams(f)
+	capture := p.Str("capture_id", 36)
+	amount, hasAmount := p.Dec("amount")
+	currency := p.Str("currency", 0)
 	body := map[string]any{}
 	for _, k := range []struct {
 		name string
 		max  int
 	}{{"invoice_id", 127}, {"custom_id", 127}, {"note_to_payer", 255}} {
-		if v := p.str(k.name, k.max); v != "" {
+		if v := p.Str(k.name, k.max); v != "" {
 			body[k.name] = v
 		}
 	}
-	if err := p.done(); err != nil {
+	if err := p.Done(); err != nil {
 		return nil, err
 	}
 	if capture == "" {
@@ -236,17 +170,17 @@ func refundRequest(f erp.Record) (*createRequest, error) {
 }
 
 func payoutRequest(f erp.Record, batchID string) (*createRequest, error) {
-	p := newParams(f)
-	receiver := p.str("receiver", 127)
-	recipientType := p.str("recipient_type", 0)
-	amount, hasAmount := p.dec("amount")
-	currency := p.str("currency", 0)
+	p := erp.NewParams(f)
+	receiver := p.Str("receiver", 127)
+	recipientType := p.Str("recipient_type", 0)
+	amount, hasAmount := p.Dec("amount")
+	currency := p.Str("currency", 0)
 	item := map[string]any{}
 	for _, k := range []struct {
 		name string
 		max  int
 	}{{"note", 4000}, {"sender_item_id", 63}} {
-		if v := p.str(k.name, k.max); v != "" {
+		if v := p.Str(k.name, k.max); v != "" {
 			item[k.name] = v
 		}
 	}
@@ -255,11 +189,11 @@ func payoutRequest(f erp.Record, batchID string) (*createRequest, error) {
 		name string
 		max  int
 	}{{"email_subject", 255}, {"email_message", 1000}} {
-		if v := p.str(k.name, k.max); v != "" {
+		if v := p.Str(k.name, k.max); v != "" {
 			header[k.name] = v
 		}
 	}
-	if err := p.done(); err != nil {
+	if err := p.Done(); err != nil {
 		return nil, err
 	}
 	if receiver == "" {
@@ -516,12 +450,4 @@ func createError(entity string, err error) error {
 // permanent is a failure that retrying cannot fix.
 func permanent(err error) error {
 	return &erp.Error{Kind: erp.Permanent, Message: err.Error(), Err: err}
-}
-
-// plain unwraps a value that carries a Go value (a CEL value).
-func plain(v any) any {
-	if x, ok := v.(interface{ Value() any }); ok {
-		return x.Value()
-	}
-	return v
 }

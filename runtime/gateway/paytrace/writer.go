@@ -164,18 +164,18 @@ func buildSale(w erp.Write) (*sale, error) {
 }
 
 func saleParams(f erp.Record) (*sale, error) {
-	p := &params{f: f, used: map[string]bool{}}
-	s := &sale{customerID: p.str("customer_id", 50), invoiceID: p.str("invoice_id", 50), optional: map[string]string{}}
-	amount, hasAmount := p.dec("amount")
+	p := erp.NewParams(f)
+	s := &sale{customerID: p.Str("customer_id", 50), invoiceID: p.Str("invoice_id", 50), optional: map[string]string{}}
+	amount, hasAmount := p.Dec("amount")
 	for _, k := range []struct {
 		name string
 		max  int
 	}{{"description", 0}, {"customer_reference_id", 17}, {"email", 0}} {
-		if v := p.str(k.name, k.max); v != "" {
+		if v := p.Str(k.name, k.max); v != "" {
 			s.optional[k.name] = v
 		}
 	}
-	if err := p.done(); err != nil {
+	if err := p.Done(); err != nil {
 		return nil, err
 	}
 	switch {
@@ -194,76 +194,6 @@ func saleParams(f erp.Record) (*sale, error) {
 	}
 	s.amount = amount
 	return s, nil
-}
-
-// params reads a create's fields by name, refusing names it does not know.
-type params struct {
-	f    erp.Record
-	used map[string]bool
-	err  error
-}
-
-func (p *params) str(name string, maxLen int) string {
-	p.used[name] = true
-	switch s := plain(p.f[name]).(type) {
-	case nil:
-		return ""
-	case string:
-		if n := len([]rune(s)); maxLen > 0 && n > maxLen {
-			p.fail(fmt.Errorf("%s: %d characters, PayTrace takes at most %d", name, n, maxLen))
-		}
-		return s
-	default:
-		p.fail(fmt.Errorf("%s: want a string, got %T", name, p.f[name]))
-	}
-	return ""
-}
-
-func (p *params) dec(name string) (decimal.Decimal, bool) {
-	p.used[name] = true
-	switch d := plain(p.f[name]).(type) {
-	case nil:
-		return decimal.Decimal{}, false
-	case decimal.Decimal:
-		return d, true
-	case int64: // a whole amount written as an integer literal
-		return decimal.NewFromInt(d), true
-	default:
-		p.fail(fmt.Errorf("%s: want an exact decimal, got %T", name, p.f[name]))
-	}
-	return decimal.Decimal{}, false
-}
-
-func (p *params) fail(err error) {
-	if p.err == nil {
-		p.err = err
-	}
-}
-
-// done reports the first problem, or a field no parameter reads.
-func (p *params) done() error {
-	if p.err != nil {
-		return p.err
-	}
-	var unknown []string
-	for k := range p.f {
-		if !p.used[k] {
-			unknown = append(unknown, k)
-		}
-	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return fmt.Errorf("no parameter %q (a sale takes customer_id, amount, invoice_id, description, customer_reference_id, email)", unknown[0])
-	}
-	return nil
-}
-
-// plain unwraps a value that carries a Go value (a CEL value).
-func plain(v any) any {
-	if x, ok := v.(interface{ Value() any }); ok {
-		return x.Value()
-	}
-	return v
 }
 
 // decode maps the answer to a sale to its record or a failure.
