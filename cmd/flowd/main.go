@@ -91,7 +91,11 @@ Secrets (never taken from the command line, never logged):
   DATAVERSE_WEBHOOK_KEY    turns on POST /webhooks/dataverse: the key of the Dataverse webhook's
                            service endpoint (WebhookKey auth sends it as ?code=; x-api-key or bearer too)
   PAYTRACE_USERNAME, PAYTRACE_PASSWORD, PAYTRACE_INTEGRATOR_ID   the PayTrace API user, when the
-                           flows' paytrace import polls (poll: "*/5 * * * *")
+                           flows' paytrace import polls (poll: "*/5 * * * *") or flows charge
+                           customer profiles (create paytrace.Sale)
+  A hook import's secret (import "hook" { secret: NAME }) signs its deliveries (Flow-Signature).
+  A plan that creates PayTrace sales or hook notices and names a secret that is not set is
+  refused at start (and at reload).
   SL_DSN                   --erp dynsl: the SL application database, sqlserver://USER:PW@HOST:1433?database=SLAPP
   AX_USERNAME, AX_PASSWORD --erp ax2012: HTTP Basic credentials for the AIF port (over TLS)
   FLOWD_ADMIN_TOKEN        the token the admin API and the console require (a bearer token, or signing
