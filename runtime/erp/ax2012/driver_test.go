@@ -3,6 +3,8 @@ package ax2012_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -245,5 +247,31 @@ func TestNew(t *testing.T) {
 		if _, err := ax2012.New(cfg); err == nil {
 			t.Errorf("New(%+v) accepted", cfg)
 		}
+	}
+}
+
+// A query returns every record matching its conditions (AIF finds by one,
+// the driver matches the others).
+func TestQueryReturnsEveryMatchingRecord(t *testing.T) {
+	e := newEnv(t, sandbox.Config{}, aif.SOAP11)
+	for _, acct := range []string{"US-001", "US-002"} {
+		e.customer(t, acct)
+	}
+	ctx := context.Background()
+	if _, err := e.drv.Write(ctx, erp.Write{Op: erp.Create, Entity: "CustTable", Key: "lookup:US-003",
+		Fields: erp.Record{"AccountNum": "US-003", "CustGroup": "40", "Currency": "USD", "Name": "Ada Lovelace"}}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := e.drv.Query(ctx, "CustTable", erp.Record{"Name": "Ada Lovelace", "CustGroup": "30"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range recs {
+		got = append(got, fmt.Sprint(r["AccountNum"]))
+	}
+	sort.Strings(got)
+	if strings.Join(got, ",") != "US-001,US-002" {
+		t.Errorf("group 30's Adas: %v", got)
 	}
 }

@@ -258,3 +258,26 @@ func TestRateLimitsAreTransientWithRetryAfter(t *testing.T) {
 		t.Fatalf("5xx: %v", err)
 	}
 }
+
+// A query reads every page of the records matching its conditions.
+func TestQueryReadsEveryPage(t *testing.T) {
+	_, d, _ := start(t, sandbox.Config{PageSize: 2})
+	ctx := context.Background()
+	for i, name := range []string{"Ada", "Grace", "Ada", "Ada", "Ada"} {
+		if _, err := d.Write(ctx, erp.Write{Op: erp.Create, Entity: "customers", Key: fmt.Sprintf("q:%d", i),
+			Fields: erp.Record{"number": fmt.Sprintf("cus_%d", i), "displayName": name}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, err := d.Query(ctx, "customers", erp.Record{"displayName": "Ada"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range recs {
+		got = append(got, r["number"].(string))
+	}
+	if strings.Join(got, ",") != "cus_0,cus_2,cus_3,cus_4" {
+		t.Errorf("Ada's customers: %v, want 4 over 2-record pages", got)
+	}
+}

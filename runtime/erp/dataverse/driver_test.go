@@ -3,8 +3,10 @@ package dataverse
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -230,5 +232,29 @@ func TestGarbageAnswers(t *testing.T) {
 			t.Errorf("%s: a write accepted garbage", name)
 		}
 		srv.Close()
+	}
+}
+
+// A query reads every row matching its conditions.
+func TestQueryReadsEveryRow(t *testing.T) {
+	d, _ := start(t)
+	ctx := context.Background()
+	for i, limit := range []string{"10", "20", "10", "10"} {
+		if _, err := d.Write(ctx, erp.Write{Op: erp.Create, Entity: "accounts", Key: fmt.Sprintf("q:%d", i),
+			Fields: erp.Record{"new_stripecustomerid": fmt.Sprintf("cus_%d", i), "name": "Ada", "creditlimit": decimal.RequireFromString(limit)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, err := d.Query(ctx, "accounts", erp.Record{"creditlimit": decimal.RequireFromString("10")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range recs {
+		got = append(got, r["new_stripecustomerid"].(string))
+	}
+	sort.Strings(got)
+	if strings.Join(got, ",") != "cus_0,cus_2,cus_3" {
+		t.Errorf("accounts with a limit of 10: %v", got)
 	}
 }

@@ -384,3 +384,23 @@ func TestAFlowCannotTakeTheAnchor(t *testing.T) {
 		t.Fatalf("%d documents written", n)
 	}
 }
+
+// A query returns every row matching its conditions, in key order.
+func TestQueryReturnsEveryMatchingRow(t *testing.T) {
+	d, _ := testDB(t, Config{})
+	for _, id := range []string{"C00003", "C00001", "C00002"} {
+		customer(t, d, id)
+	}
+	mustWrite(t, d, erp.Write{Op: erp.Create, Entity: "Customer", Key: "c:other", Fields: erp.Record{"CustId": "C00004", "Name": "Grace Hopper"}})
+	rows, err := d.Query(ctx, "Customer", erp.Record{"Name": "Ada Lovelace"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, r["CustId"].(string))
+	}
+	if strings.Join(got, ",") != "C00001,C00002,C00003" {
+		t.Errorf("Ada's customers: %v", got)
+	}
+}
