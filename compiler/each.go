@@ -187,7 +187,7 @@ func (fu *flowUnit) queryPath(s *ast.For) *ast.Path {
 // type: the entity's records, every one matching the conditions.
 func (fu *flowUnit) checkQuery(s *ast.For, q *ast.Path, step *plan.Step) *schema.Type {
 	ic, obj := fu.entity(q)
-	step.Where = fu.conds(s.Where, obj)
+	step.Where = fu.conds(s.Where, obj, true)
 	if obj == nil {
 		return schema.AnyType
 	}

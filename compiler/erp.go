@@ -126,7 +126,7 @@ func (fu *flowUnit) checkLookup(s *ast.Lookup) {
 		preset[cond.Field.Name] = true
 		fromEvent = fromEvent || fu.u.check(fu.f, &cond.Value.Expr, fu.sc, "").fromEvent
 	}
-	step.Where = fu.conds(s.Where, obj)
+	step.Where = fu.conds(s.Where, obj, false)
 	if s.Miss == nil {
 		fu.errorf(s, diag.MissingMissPolicy, "lookup %s does not say what happens when no record matches", s.Name.Name).
 			Suggestion = "end it with `else create { ... }`, `else skip`, `else fail` or `else wait for 24h`"
@@ -155,24 +155,44 @@ func (fu *flowUnit) checkLookup(s *ast.Lookup) {
 	fu.plan.Steps = append(fu.plan.Steps, step)
 }
 
-// conds checks the `Field == value` conditions of a lookup or a query on
-// obj (nil when the entity is unknown: only the values are checked).
-func (fu *flowUnit) conds(conds []*ast.Cond, obj *schema.Object) []plan.Field {
+// conds checks the conditions of a lookup (compare false: `Field ==
+// value` only) or a query (also !=, <, <=, >, >=) on obj (nil when the
+// entity is unknown: only the values are checked).
+func (fu *flowUnit) conds(conds []*ast.Cond, obj *schema.Object, compare bool) []plan.Field {
 	var out []plan.Field
 	for _, cond := range conds {
 		c := fu.u.check(fu.f, &cond.Value.Expr, fu.sc, "")
+		op := cond.Op
+		if op == "==" {
+			op = ""
+		}
+		if op != "" && !compare {
+			fu.errorf(cond, diag.Misplaced, "a lookup finds a record by equal fields: %s == value", cond.Field.Name).
+				Suggestion = "to read the records " + cond.Field.Name + " " + cond.Op + " a value, iterate a query: for x in erp.Entity where ... { ... }"
+		}
 		if obj != nil {
 			if sf, ok := obj.Field(cond.Field.Name); !ok {
 				d := fu.errorf(cond.Field, diag.UnknownField, "unknown field %q on %s", cond.Field.Name, obj.Name)
 				suggest(d, cond.Field.Name, obj.FieldNames())
 			} else {
 				fu.u.assign(fu.f, &cond.Value.Expr, c, sf.Type, 0, "field "+cond.Field.Name)
+				if op != "" && op != "!=" && (!orderedKinds[sf.Type.Kind] || sf.Type.Enum != nil) {
+					what := typeNameWords(celType(sf.Type).String())
+					if sf.Type.Enum != nil {
+						what = "an enum (" + strings.Join(sf.Type.Enum, ", ") + ")"
+					}
+					fu.errorf(cond, diag.TypeMismatch, "%s is %s, which has no order: only == and != compare it", cond.Field.Name, what)
+				}
 			}
 		}
-		out = append(out, plan.Field{Name: cond.Field.Name, Value: fu.pexpr(&cond.Value.Expr, c)})
+		out = append(out, plan.Field{Name: cond.Field.Name, Value: fu.pexpr(&cond.Value.Expr, c), Op: op})
 	}
 	return out
 }
+
+// orderedKinds are the field types a query's <, <=, > and >= compare.
+var orderedKinds = map[schema.Kind]bool{schema.String: true, schema.Int: true, schema.Decimal: true, schema.Minor: true,
+	schema.Timestamp: true, schema.Double: true}
 
 // checkWrite checks `create|upsert|update [name =] erp.E key k { ... }`.
 func (fu *flowUnit) checkWrite(s *ast.Write) {

@@ -211,7 +211,11 @@ func whereText(where []plan.Field, prefix string) string {
 	}
 	conds := make([]string, len(where))
 	for i, c := range where {
-		conds[i] = c.Name + " == " + c.Value.Text
+		op := c.Op
+		if op == "" {
+			op = "=="
+		}
+		conds[i] = c.Name + " " + op + " " + c.Value.Text
 	}
 	return prefix + strings.Join(conds, " and ")
 }

@@ -272,7 +272,7 @@ func (t *flowTest) run(prog *engine.Program) testResult {
 	var log bytes.Buffer
 	ev := events[0]
 	env, drivers := recordEnv(prog, &log, givenLists(t.lists), func() time.Time { return ev.Received })
-	if err := seed(t.given, drivers); err != nil {
+	if err := seed(t.given, drivers, prog); err != nil {
 		return fail("given: %v", err)
 	}
 	if err := answer(env, prog, t.answers); err != nil {
@@ -531,7 +531,7 @@ func (g givenLists) List(_ context.Context, list string, _ map[string]any) ([]ma
 }
 
 // seed adds the given records to the ERP.
-func seed(given []byte, drivers map[string]*record.Driver) error {
+func seed(given []byte, drivers map[string]*record.Driver, prog *engine.Program) error {
 	d := json.NewDecoder(bytes.NewReader(given))
 	d.UseNumber()
 	d.DisallowUnknownFields()
@@ -546,28 +546,57 @@ func seed(given []byte, drivers map[string]*record.Driver) error {
 		} else if err != nil {
 			return err
 		}
-		drv := drivers[g.Connector]
+		alias, drv := g.Connector, drivers[g.Connector]
 		if drv == nil && len(drivers) == 1 {
-			for _, only := range drivers {
-				drv = only
+			for a, only := range drivers {
+				alias, drv = a, only
 			}
 		}
 		if drv == nil || g.Entity == "" {
 			return fmt.Errorf("a given record needs an entity (and a connector when the flows import several ERPs)")
 		}
+		var obj *schema.Object
+		if c := prog.Connector(alias); c != nil {
+			obj = c.Entities[g.Entity]
+		}
 		rec := erp.Record{}
 		for k, v := range g.Fields {
-			if n, ok := v.(json.Number); ok {
-				dec, err := decimal.NewFromString(string(n))
-				if err != nil {
-					return fmt.Errorf("%s.%s: %v", g.Entity, k, err)
-				}
-				v = dec
+			tv, err := givenValue(v, obj, k)
+			if err != nil {
+				return fmt.Errorf("%s.%s: %v", g.Entity, k, err)
 			}
-			rec[k] = v
+			rec[k] = tv
 		}
 		drv.Seed(g.Entity, rec)
 	}
+}
+
+// givenValue types a given record's JSON value as the ERP's driver would
+// read the field: an int field's number an int64, another number a
+// decimal, a timestamp field's text a time (RFC 3339, or a date).
+func givenValue(v any, obj *schema.Object, field string) (any, error) {
+	var t *schema.Type
+	if obj != nil {
+		if f, ok := obj.Field(field); ok {
+			t = f.Type
+		}
+	}
+	switch x := v.(type) {
+	case json.Number:
+		if t != nil && t.Kind == schema.Int {
+			return x.Int64()
+		}
+		return decimal.NewFromString(string(x))
+	case string:
+		if t == nil || t.Kind != schema.Timestamp {
+			return x, nil
+		}
+		if ts, err := time.Parse(time.RFC3339, x); err == nil {
+			return ts, nil
+		}
+		return time.Parse(time.DateOnly, x)
+	}
+	return v, nil
 }
 
 func decodeOps(b []byte) ([]*recordedOp, error) {

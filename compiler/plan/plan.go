@@ -156,6 +156,9 @@ type Step struct {
 type Field struct {
 	Name  string `json:"name"`
 	Value *Expr  `json:"value"`
+	// Op compares the field with the value in a query's where: "" (equal),
+	// "!=", "<", "<=", ">" or ">=".
+	Op string `json:"op,omitempty"`
 }
 
 // Miss is a lookup's policy when nothing matches.

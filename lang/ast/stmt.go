@@ -57,10 +57,12 @@ type Lookup struct {
 	Miss   *Miss   `parser:"( \"else\" @@ )?"`
 }
 
-// Cond is one `Field == value` of a lookup.
+// Cond is one `Field == value` of a lookup or a query; a query's may
+// also compare: `DueDate <= tick.time` (!=, <, <=, >, >=).
 type Cond struct {
 	Span
-	Field *Ident    `parser:"@@ \"==\""`
+	Field *Ident    `parser:"@@"`
+	Op    string    `parser:"@( \"==\" | \"!=\" | \"<=\" | \">=\" | \"<\" | \">\" )"`
 	Value *CondExpr `parser:"@@"`
 }
 

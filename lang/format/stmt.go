@@ -124,7 +124,7 @@ func (p *printer) where(conds []*ast.Cond) string {
 	}
 	out := make([]string, len(conds))
 	for i, c := range conds {
-		out[i] = c.Field.Name + " == " + p.expr(&c.Value.Expr)
+		out[i] = c.Field.Name + " " + c.Op + " " + p.expr(&c.Value.Expr)
 	}
 	return " where " + strings.Join(out, " and ")
 }

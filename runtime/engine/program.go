@@ -64,6 +64,7 @@ type field struct {
 	name string
 	prog cel.Program
 	at   string
+	op   string // a query's comparison other than equality ("<=", ...)
 }
 
 // Build compiles p. envs are the compiler's per-flow environments
@@ -147,7 +148,7 @@ func (p *Program) build(pf *plan.Flow, env *cel.Env) (*Flow, error) {
 	fields := func(fs []plan.Field) []field {
 		out := make([]field, 0, len(fs))
 		for _, fl := range fs {
-			out = append(out, field{name: fl.Name, prog: compile(fl.Value), at: fl.Value.At})
+			out = append(out, field{name: fl.Name, prog: compile(fl.Value), at: fl.Value.At, op: fl.Op})
 		}
 		return out
 	}

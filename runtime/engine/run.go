@@ -421,11 +421,20 @@ func (r *run) eachRecord(ctx context.Context, n int, s *step) error {
 	if !ok {
 		return &Error{Class: Dead, Err: fmt.Errorf("%s: the %s driver cannot list records (for %s in %s.%s)", s.At, s.Connector, s.Name, s.Connector, s.Entity)}
 	}
-	where, err := r.evalFields(s.where)
-	if err != nil {
-		return err
+	where := erp.Record{}
+	var ranges []erp.Range
+	for _, fl := range s.where {
+		v, err := r.eval(fl.prog, fl.at)
+		if err != nil {
+			return err
+		}
+		if fl.op == "" {
+			where[fl.name] = goValue(v)
+		} else {
+			ranges = append(ranges, erp.Range{Field: fl.name, Op: fl.op, Value: goValue(v)})
+		}
 	}
-	recs, err := q.Query(ctx, s.Entity, where)
+	recs, err := query(ctx, q, s.Entity, where, ranges)
 	if err != nil {
 		return err
 	}
@@ -435,8 +444,53 @@ func (r *run) eachRecord(ctx context.Context, n int, s *step) error {
 		}
 	}
 	delete(r.vars, s.Name)
-	r.trace(n, s, "%d record(s) of %s.%s %s", len(recs), s.Connector, s.Entity, describeWhere(where))
+	r.trace(n, s, "%d record(s) of %s.%s%s", len(recs), s.Connector, s.Entity, describeQuery(where, ranges))
 	return nil
+}
+
+// query reads the records of entity that equal where and satisfy ranges:
+// on the ERP's side when the driver compares (erp.RangeQuerier), else
+// by where, keeping here the records that satisfy the ranges.
+func query(ctx context.Context, q erp.Querier, entity string, where erp.Record, ranges []erp.Range) ([]erp.Record, error) {
+	if rq, ok := q.(erp.RangeQuerier); ok && len(ranges) > 0 {
+		return rq.QueryRange(ctx, entity, where, ranges)
+	}
+	recs, err := q.Query(ctx, entity, where)
+	if err != nil || len(ranges) == 0 {
+		return recs, err
+	}
+	kept := recs[:0]
+next:
+	for _, rec := range recs {
+		for _, rg := range ranges {
+			ok, err := rg.Match(rec)
+			if err != nil {
+				return nil, &Error{Class: Dead, Err: fmt.Errorf("%s: %w", entity, err)}
+			}
+			if !ok {
+				continue next
+			}
+		}
+		kept = append(kept, rec)
+	}
+	return kept, nil
+}
+
+// describeQuery prints a query's conditions, " where A=1 and B <= 2", or
+// nothing.
+func describeQuery(where erp.Record, ranges []erp.Range) string {
+	var parts []string
+	if len(where) > 0 {
+		parts = append(parts, strings.TrimPrefix(describeWhere(where), "where "))
+	}
+	for _, rg := range ranges {
+		v, _ := json.Marshal(rg.Value)
+		parts = append(parts, fmt.Sprintf("%s %s %s", rg.Field, rg.Op, v))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " where " + strings.Join(parts, " and ")
 }
 
 // item runs a for's body on one item; a when or an `else skip` ends it.

@@ -11,7 +11,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 // Record is one ERP record: field name -> value.
@@ -154,4 +157,87 @@ func RetryAfter(err error) time.Duration {
 		return e.RetryAfter
 	}
 	return 0
+}
+
+// Range is a condition of a query other than equality: Field compared
+// with Value by Op ("!=", "<", "<=", ">", ">=").
+type Range struct {
+	Field string
+	Op    string
+	Value any
+}
+
+// RangeQuerier is a Querier that compares on the ERP's side: QueryRange
+// returns the records of entity whose fields equal where and satisfy
+// every range. A driver without it is queried by where, and the engine
+// keeps the records that satisfy the ranges (Range.Match).
+type RangeQuerier interface {
+	QueryRange(ctx context.Context, entity string, where Record, ranges []Range) ([]Record, error)
+}
+
+// Match reports whether rec satisfies r. Amounts compare by value (an
+// int64 with a decimal.Decimal), instants as instants, text byte-wise; a
+// missing or null field satisfies only "!=" of a value.
+func (r Range) Match(rec Record) (bool, error) {
+	a, b := Plain(rec[r.Field]), Plain(r.Value)
+	if a == nil || b == nil {
+		return r.Op == "!=" && (a == nil) != (b == nil), nil
+	}
+	c, err := compare(a, b)
+	if err != nil {
+		return false, fmt.Errorf("%s %s: %w", r.Field, r.Op, err)
+	}
+	switch r.Op {
+	case "!=":
+		return c != 0, nil
+	case "<":
+		return c < 0, nil
+	case "<=":
+		return c <= 0, nil
+	case ">":
+		return c > 0, nil
+	case ">=":
+		return c >= 0, nil
+	}
+	return false, fmt.Errorf("%s: unknown comparison %q", r.Field, r.Op)
+}
+
+// compare orders two field values of one kind: -1, 0 or 1.
+func compare(a, b any) (int, error) {
+	if x, ok := amount(a); ok {
+		if y, ok := amount(b); ok {
+			return x.Cmp(y), nil
+		}
+	}
+	switch x := a.(type) {
+	case string:
+		if y, ok := b.(string); ok {
+			return strings.Compare(x, y), nil
+		}
+	case time.Time:
+		if y, ok := b.(time.Time); ok {
+			return x.Compare(y), nil
+		}
+	case bool:
+		if y, ok := b.(bool); ok && x == y {
+			return 0, nil
+		} else if ok {
+			return 1, nil // only != tells booleans apart
+		}
+	}
+	return 0, fmt.Errorf("cannot compare %T with %T", a, b)
+}
+
+func amount(v any) (decimal.Decimal, bool) {
+	switch x := v.(type) {
+	case decimal.Decimal:
+		return x, true
+	case int64:
+		return decimal.NewFromInt(x), true
+	case int:
+		return decimal.NewFromInt(int64(x)), true
+	case float64:
+		return decimal.NewFromFloat(x), true
+	}
+	return decimal.Decimal{}, false
 }

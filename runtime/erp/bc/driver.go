@@ -186,7 +186,13 @@ func (d *Driver) Lookup(ctx context.Context, entity string, where erp.Record) (e
 // Query returns every record of entity whose fields equal where, reading
 // every page (@odata.nextLink).
 func (d *Driver) Query(ctx context.Context, entity string, where erp.Record) ([]erp.Record, error) {
-	recs, err := d.query(ctx, entity, where, 0)
+	return d.QueryRange(ctx, entity, where, nil)
+}
+
+// QueryRange returns every record of entity whose fields equal where and
+// satisfy ranges, compared by Business Central ($filter le, gt, ...).
+func (d *Driver) QueryRange(ctx context.Context, entity string, where erp.Record, ranges []erp.Range) ([]erp.Record, error) {
+	recs, err := d.queryRange(ctx, entity, where, ranges, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -206,6 +212,11 @@ type stored struct {
 // query GETs the records of entity matching where, following
 // @odata.nextLink; top 0 means every page.
 func (d *Driver) query(ctx context.Context, entity string, where erp.Record, top int) ([]stored, error) {
+	return d.queryRange(ctx, entity, where, nil, top)
+}
+
+// queryRange is query with comparisons too.
+func (d *Driver) queryRange(ctx context.Context, entity string, where erp.Record, ranges []erp.Range, top int) ([]stored, error) {
 	obj, err := d.entity(entity)
 	if err != nil {
 		return nil, err
@@ -221,7 +232,7 @@ func (d *Driver) query(ctx context.Context, entity string, where erp.Record, top
 		}
 		rest[k] = v
 	}
-	filter, err := d.filter(entity, obj, rest)
+	filter, err := d.filter(entity, obj, rest, ranges)
 	if err != nil {
 		return nil, permanent("lookup in %s: %v", entity, err)
 	}
@@ -275,7 +286,7 @@ func (d *Driver) query(ctx context.Context, entity string, where erp.Record, top
 }
 
 // filter renders where as a $filter, fields sorted.
-func (d *Driver) filter(set string, obj *schema.Object, where erp.Record) (string, error) {
+func (d *Driver) filter(set string, obj *schema.Object, where erp.Record, ranges []erp.Range) (string, error) {
 	names := make([]string, 0, len(where))
 	for name := range where {
 		names = append(names, name)
@@ -292,6 +303,18 @@ func (d *Driver) filter(set string, obj *schema.Object, where erp.Record) (strin
 			return "", fmt.Errorf("field %s: %w", name, err)
 		}
 		terms = append(terms, name+" eq "+lit)
+	}
+	for _, rg := range ranges {
+		f, ok := obj.Field(rg.Field)
+		op, known := odata.Comparison(rg.Op)
+		if !ok || !known {
+			return "", fmt.Errorf("%s has no field %q to compare with %s", set, rg.Field, rg.Op)
+		}
+		lit, err := literal(set, f, rg.Value)
+		if err != nil {
+			return "", fmt.Errorf("field %s: %w", rg.Field, err)
+		}
+		terms = append(terms, rg.Field+" "+op+" "+lit)
 	}
 	return strings.Join(terms, " and "), nil
 }

@@ -280,4 +280,12 @@ func TestQueryReadsEveryPage(t *testing.T) {
 	if strings.Join(got, ",") != "cus_0,cus_2,cus_3,cus_4" {
 		t.Errorf("Ada's customers: %v, want 4 over 2-record pages", got)
 	}
+	recs, err = d.QueryRange(ctx, "customers", erp.Record{"displayName": "Ada"}, []erp.Range{{Field: "number", Op: ">=", Value: "cus_3"}})
+	got = nil
+	for _, r := range recs {
+		got = append(got, r["number"].(string))
+	}
+	if err != nil || strings.Join(got, ",") != "cus_3,cus_4" {
+		t.Errorf("Ada's customers from cus_3: %v, %v", got, err)
+	}
 }

@@ -141,7 +141,7 @@ func (d *Driver) Lookup(ctx context.Context, entity string, where erp.Record) (e
 	if err != nil {
 		return nil, false, err
 	}
-	recs, err := d.query(ctx, entity, obj, where, 1)
+	recs, err := d.query(ctx, entity, obj, where, nil, 1)
 	if err != nil || len(recs) == 0 {
 		return nil, false, err
 	}
@@ -155,12 +155,23 @@ func (d *Driver) Query(ctx context.Context, entity string, where erp.Record) ([]
 	if err != nil {
 		return nil, err
 	}
-	return d.query(ctx, entity, obj, where, 0)
+	return d.query(ctx, entity, obj, where, nil, 0)
 }
 
-// query GETs the records of entity matching where; top 0 means all pages.
-func (d *Driver) query(ctx context.Context, entity string, obj *schema.Object, where erp.Record, top int) ([]erp.Record, error) {
-	filter, err := d.filter(obj, where)
+// QueryRange returns every record of entity whose fields equal where and
+// satisfy ranges, compared by F&O ($filter le, gt, ...).
+func (d *Driver) QueryRange(ctx context.Context, entity string, where erp.Record, ranges []erp.Range) ([]erp.Record, error) {
+	obj, err := d.entity(entity)
+	if err != nil {
+		return nil, err
+	}
+	return d.query(ctx, entity, obj, where, ranges, 0)
+}
+
+// query GETs the records of entity matching where and ranges; top 0
+// means all pages.
+func (d *Driver) query(ctx context.Context, entity string, obj *schema.Object, where erp.Record, ranges []erp.Range, top int) ([]erp.Record, error) {
+	filter, err := d.filter(obj, where, ranges)
 	if err != nil {
 		return nil, &erp.Error{Kind: erp.Permanent, Message: fmt.Sprintf("d365fo: lookup in %s: %v", entity, err)}
 	}
@@ -214,7 +225,7 @@ func (d *Driver) query(ctx context.Context, entity string, obj *schema.Object, w
 }
 
 // filter renders where (and the company) as a $filter, fields sorted.
-func (d *Driver) filter(obj *schema.Object, where erp.Record) (string, error) {
+func (d *Driver) filter(obj *schema.Object, where erp.Record, ranges []erp.Range) (string, error) {
 	names := make([]string, 0, len(where))
 	for name := range where {
 		names = append(names, name)
@@ -234,6 +245,18 @@ func (d *Driver) filter(obj *schema.Object, where erp.Record) (string, error) {
 			return "", fmt.Errorf("field %s: %w", name, err)
 		}
 		terms = append(terms, name+" eq "+lit)
+	}
+	for _, rg := range ranges {
+		f, ok := obj.Field(rg.Field)
+		op, known := odata.Comparison(rg.Op)
+		if !ok || !known {
+			return "", fmt.Errorf("%s has no field %q to compare with %s", obj.ShortName(), rg.Field, rg.Op)
+		}
+		lit, err := d.literal(f, rg.Value)
+		if err != nil {
+			return "", fmt.Errorf("field %s: %w", rg.Field, err)
+		}
+		terms = append(terms, rg.Field+" "+op+" "+lit)
 	}
 	return strings.Join(terms, " and "), nil
 }

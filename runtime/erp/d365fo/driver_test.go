@@ -359,6 +359,18 @@ func TestQueryReadsEveryPage(t *testing.T) {
 	if recs, err := drv.Query(ctx, "CustomersV3", erp.Record{"CustomerGroupId": "99"}); err != nil || len(recs) != 0 {
 		t.Errorf("group 99: %v, %v; want none", recs, err)
 	}
+	// Comparisons are F&O's: $filter ... and CustomerAccount gt 'US-002'.
+	recs, err = drv.QueryRange(ctx, "CustomersV3", erp.Record{"CustomerGroupId": "10"}, []erp.Range{{Field: "CustomerAccount", Op: ">", Value: "US-002"}})
+	got = nil
+	for _, r := range recs {
+		got = append(got, r["CustomerAccount"].(string))
+	}
+	if err != nil || strings.Join(got, ",") != "US-003,US-004" {
+		t.Errorf("group 10 after US-002: %v, %v", got, err)
+	}
+	if _, err := drv.QueryRange(ctx, "CustomersV3", nil, []erp.Range{{Field: "Colour", Op: "<", Value: "x"}}); err == nil || kindOf(t, err) != erp.Permanent {
+		t.Errorf("comparing a field the entity has not: %v, want a permanent error", err)
+	}
 	if _, err := drv.Query(ctx, "NoSuchEntities", nil); err == nil || kindOf(t, err) != erp.Permanent {
 		t.Errorf("an unknown entity: %v, want a permanent error", err)
 	}

@@ -54,7 +54,7 @@ func (d *Driver) PostJournal(ctx context.Context, j erp.Journal) (erp.Record, []
 	}
 	var posted []erp.Record
 	if found {
-		if posted, err = d.query(ctx, j.LineEntity, lobj, erp.Record{j.LinkField: number}, 0); err != nil {
+		if posted, err = d.query(ctx, j.LineEntity, lobj, erp.Record{j.LinkField: number}, nil, 0); err != nil {
 			return nil, nil, err
 		}
 		lines = missing(lines, posted)

@@ -144,11 +144,17 @@ func (d *Driver) Lookup(ctx context.Context, entity string, where erp.Record) (e
 // Query returns every row of entity whose columns equal where, reading
 // every page (@odata.nextLink).
 func (d *Driver) Query(ctx context.Context, entity string, where erp.Record) ([]erp.Record, error) {
+	return d.QueryRange(ctx, entity, where, nil)
+}
+
+// QueryRange returns every row of entity whose columns equal where and
+// satisfy ranges, compared by Dataverse ($filter le, gt, ...).
+func (d *Driver) QueryRange(ctx context.Context, entity string, where erp.Record, ranges []erp.Range) ([]erp.Record, error) {
 	t, err := d.table(entity)
 	if err != nil {
 		return nil, err
 	}
-	recs, err := d.query(ctx, t, where, 0)
+	recs, err := d.queryRange(ctx, t, where, ranges, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +174,12 @@ type stored struct {
 // query GETs the rows matching where, following @odata.nextLink; top 0
 // means every page.
 func (d *Driver) query(ctx context.Context, t table, where erp.Record, top int) ([]stored, error) {
-	filter, err := d.filter(t, where)
+	return d.queryRange(ctx, t, where, nil, top)
+}
+
+// queryRange is query with comparisons too.
+func (d *Driver) queryRange(ctx context.Context, t table, where erp.Record, ranges []erp.Range, top int) ([]stored, error) {
+	filter, err := d.filter(t, where, ranges)
 	if err != nil {
 		return nil, permanent("lookup in %s: %v", t.set, err)
 	}
@@ -220,7 +231,7 @@ func (d *Driver) query(ctx context.Context, t table, where erp.Record, top int) 
 
 // filter renders where as a $filter, fields sorted; a lookup field
 // filters its value column.
-func (d *Driver) filter(t table, where erp.Record) (string, error) {
+func (d *Driver) filter(t table, where erp.Record, ranges []erp.Range) (string, error) {
 	names := make([]string, 0, len(where))
 	for name := range where {
 		names = append(names, name)
@@ -244,6 +255,19 @@ func (d *Driver) filter(t table, where erp.Record) (string, error) {
 			return "", fmt.Errorf("field %s: %w", name, err)
 		}
 		terms = append(terms, col+" eq "+lit)
+	}
+	for _, rg := range ranges {
+		f, ok := t.obj.Field(rg.Field)
+		op, known := odata.Comparison(rg.Op)
+		_, bind := d.schema.IsBind(t.set, rg.Field)
+		if !ok || !known || bind {
+			return "", fmt.Errorf("%s has no column %q to compare with %s", t.set, rg.Field, rg.Op)
+		}
+		lit, err := d.literal(t, f, rg.Field, rg.Value)
+		if err != nil {
+			return "", fmt.Errorf("field %s: %w", rg.Field, err)
+		}
+		terms = append(terms, rg.Field+" "+op+" "+lit)
 	}
 	return strings.Join(terms, " and "), nil
 }

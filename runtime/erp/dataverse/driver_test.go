@@ -257,4 +257,8 @@ func TestQueryReadsEveryRow(t *testing.T) {
 	if strings.Join(got, ",") != "cus_0,cus_2,cus_3" {
 		t.Errorf("accounts with a limit of 10: %v", got)
 	}
+	recs, err = d.QueryRange(ctx, "accounts", erp.Record{"name": "Ada"}, []erp.Range{{Field: "creditlimit", Op: ">", Value: decimal.RequireFromString("15")}})
+	if err != nil || len(recs) != 1 || recs[0]["new_stripecustomerid"] != "cus_1" {
+		t.Errorf("accounts with a limit over 15: %v, %v", recs, err)
+	}
 }

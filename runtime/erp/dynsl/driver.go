@@ -230,7 +230,13 @@ func (d *Driver) inTx(ctx context.Context, what string, fn func(x *txn) error) e
 }
 
 // where appends " WHERE a = ? AND b = ?" for the fields of w, in name order.
-func (x *txn) where(q *query, t *dynsl.Table, w erp.Record) error {
+func (x *txn) where(q *query, t *dynsl.Table, w erp.Record) error { return x.whereRange(q, t, w, nil) }
+
+// sqlOps are the SQL operators of a query's comparisons.
+var sqlOps = map[string]string{"!=": " <> ", "<": " < ", "<=": " <= ", ">": " > ", ">=": " >= "}
+
+// whereRange adds the WHERE clause of w and ranges to q.
+func (x *txn) whereRange(q *query, t *dynsl.Table, w erp.Record, ranges []erp.Range) error {
 	keys := make([]string, 0, len(w))
 	for k := range w {
 		keys = append(keys, k)
@@ -252,12 +258,34 @@ func (x *txn) where(q *query, t *dynsl.Table, w erp.Record) error {
 		}
 		q.sql(ident(k), " = ").arg(x.d.encode(v))
 	}
+	for i, rg := range ranges {
+		c, ok := column(t, rg.Field)
+		op, known := sqlOps[rg.Op]
+		if !ok || !known {
+			return invalid("%s has no column %q to compare with %s", t.Name, rg.Field, rg.Op)
+		}
+		v, err := coerce(c, rg.Value)
+		if err != nil {
+			return invalid("%s: %v", t.Name, err)
+		}
+		if i == 0 && len(keys) == 0 {
+			q.sql(" WHERE ")
+		} else {
+			q.sql(" AND ")
+		}
+		q.sql(ident(rg.Field), op).arg(x.d.encode(v))
+	}
 	return nil
 }
 
 // selectRows returns the rows of t matching w (all when w is empty), in
 // key order; limit 0 means all.
 func (x *txn) selectRows(t *dynsl.Table, w erp.Record, limit int) ([]erp.Record, error) {
+	return x.selectRange(t, w, nil, limit)
+}
+
+// selectRange returns the rows of t matching w and ranges.
+func (x *txn) selectRange(t *dynsl.Table, w erp.Record, ranges []erp.Range, limit int) ([]erp.Record, error) {
 	q := &query{d: x.d.dialect}
 	q.sql("SELECT ")
 	if limit > 0 && x.d.dialect == SQLServer {
@@ -270,7 +298,7 @@ func (x *txn) selectRows(t *dynsl.Table, w erp.Record, limit int) ([]erp.Record,
 		q.sql(ident(c.Name))
 	}
 	q.sql(" FROM ", ident(t.Name))
-	if err := x.where(q, t, w); err != nil {
+	if err := x.whereRange(q, t, w, ranges); err != nil {
 		return nil, err
 	}
 	if len(t.Key) > 0 {
@@ -390,7 +418,7 @@ func keyOf(t *dynsl.Table, rec erp.Record) (erp.Record, bool) {
 // Lookup returns the first row of entity whose columns equal where (in the
 // configured company, for tables that have one).
 func (d *Driver) Lookup(ctx context.Context, entity string, where erp.Record) (erp.Record, bool, error) {
-	rows, err := d.rows(ctx, entity, where, 1)
+	rows, err := d.rows(ctx, entity, where, nil, 1)
 	if err != nil || len(rows) == 0 {
 		return nil, false, err
 	}
@@ -400,12 +428,18 @@ func (d *Driver) Lookup(ctx context.Context, entity string, where erp.Record) (e
 // Query returns every row of entity whose columns equal where, in the
 // table's key order (the company's rows, when the table has CpnyID).
 func (d *Driver) Query(ctx context.Context, entity string, where erp.Record) ([]erp.Record, error) {
-	return d.rows(ctx, entity, where, 0)
+	return d.rows(ctx, entity, where, nil, 0)
 }
 
-// rows selects up to limit rows (0: all) of entity matching where, of the
-// driver's company unless where names one.
-func (d *Driver) rows(ctx context.Context, entity string, where erp.Record, limit int) ([]erp.Record, error) {
+// QueryRange returns every row of entity whose columns equal where and
+// satisfy ranges, compared in SQL.
+func (d *Driver) QueryRange(ctx context.Context, entity string, where erp.Record, ranges []erp.Range) ([]erp.Record, error) {
+	return d.rows(ctx, entity, where, ranges, 0)
+}
+
+// rows selects up to limit rows (0: all) of entity matching where and
+// ranges, of the driver's company unless where names one.
+func (d *Driver) rows(ctx context.Context, entity string, where erp.Record, ranges []erp.Range, limit int) ([]erp.Record, error) {
 	t, err := d.entity(entity)
 	if err != nil {
 		return nil, err
@@ -423,7 +457,7 @@ func (d *Driver) rows(ctx context.Context, entity string, where erp.Record, limi
 			}
 			w["CpnyID"] = cpny
 		}
-		rows, err = x.selectRows(t, w, limit)
+		rows, err = x.selectRange(t, w, ranges, limit)
 		return err
 	})
 	return rows, err

@@ -403,4 +403,11 @@ func TestQueryReturnsEveryMatchingRow(t *testing.T) {
 	if strings.Join(got, ",") != "C00001,C00002,C00003" {
 		t.Errorf("Ada's customers: %v", got)
 	}
+	rows, err = d.QueryRange(ctx, "Customer", erp.Record{"Name": "Ada Lovelace"}, []erp.Range{{Field: "CustId", Op: "<", Value: "C00003"}, {Field: "CustId", Op: "!=", Value: "C00001"}})
+	if err != nil || len(rows) != 1 || rows[0]["CustId"] != "C00002" {
+		t.Errorf("Ada's customers below C00003 but C00001: %v, %v", rows, err)
+	}
+	if _, err := d.QueryRange(ctx, "Customer", nil, []erp.Range{{Field: "Colour", Op: "<", Value: "x"}}); err == nil {
+		t.Error("comparing a column the table has not: no error")
+	}
 }

@@ -75,3 +75,12 @@ func JSONKind(v any) string {
 	}
 	return fmt.Sprintf("%T", v)
 }
+
+// Comparison is the $filter operator of a query's comparison ("<=" is
+// "le"), or false for one OData has not.
+func Comparison(op string) (string, bool) {
+	o, ok := comparisons[op]
+	return o, ok
+}
+
+var comparisons = map[string]string{"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
