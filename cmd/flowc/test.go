@@ -402,11 +402,10 @@ func answer(env *engine.Env, prog *engine.Program, answers []byte) error {
 		}
 		rec := erp.Record{}
 		for k, v := range a.Fields {
-			f, ok := obj.Field(k)
-			if !ok {
+			if _, ok := obj.Field(k); !ok {
 				return fmt.Errorf("%s has no field %q", obj.Name, k)
 			}
-			if rec[k], err = typedAnswer(v, f.Type); err != nil {
+			if rec[k], err = givenValue(v, obj, k); err != nil {
 				return fmt.Errorf("%s.%s: %v", a.Entity, k, err)
 			}
 		}
@@ -439,22 +438,12 @@ func answeredObject(env *engine.Env, prog *engine.Program, connector, entity str
 		return creatable[0], conn.Objects[conn.Name+"."+entity], nil
 	case len(creatable) > 1:
 		return "", nil, fmt.Errorf("%s is created in %s: name the connector of the answer", entity, strings.Join(creatable, " and "))
+	case len(aliases) == 0 && connector != "":
+		return "", nil, fmt.Errorf("an answer is to a create in %s, but the flows create nothing there", connector)
 	case len(aliases) == 0:
-		return "", nil, fmt.Errorf("an answer is to a create in a gateway, but the flows write to none%s", map[bool]string{true: " named " + connector}[connector != ""])
+		return "", nil, errors.New("an answer is to a create in a gateway, but the flows create nothing in one")
 	}
-	return "", nil, fmt.Errorf("no gateway the flows write to creates %q (%s write to %s)", entity, "the flows", strings.Join(aliases, ", "))
-}
-
-// typedAnswer converts a JSON value of an answer to the field's type.
-func typedAnswer(v any, t *schema.Type) (any, error) {
-	n, ok := v.(json.Number)
-	if !ok {
-		return v, nil
-	}
-	if t.Kind == schema.Int {
-		return n.Int64()
-	}
-	return decimal.NewFromString(string(n))
+	return "", nil, fmt.Errorf("no gateway the flows create in (%s) creates %q", strings.Join(aliases, ", "), entity)
 }
 
 // answering is a gateway driver whose creates answer what the test says.
@@ -571,9 +560,9 @@ func seed(given []byte, drivers map[string]*record.Driver, prog *engine.Program)
 	}
 }
 
-// givenValue types a given record's JSON value as the ERP's driver would
-// read the field: an int field's number an int64, another number a
-// decimal, a timestamp field's text a time (RFC 3339, or a date).
+// givenValue types a JSON value of a given record or an answer as the
+// driver would read the field: an int field's number an int64, another
+// number a decimal, a timestamp field's text a time (RFC 3339, or a date).
 func givenValue(v any, obj *schema.Object, field string) (any, error) {
 	var t *schema.Type
 	if obj != nil {

@@ -113,6 +113,8 @@ func TestFlowcTestRefusesWhatWouldPassUnnoticed(t *testing.T) {
 		"dup/a.flow": testFlow, "dup/a.flowtest": "-- t/event.json --\n" + event + "\n-- t/expect.jsonl --\n-- t/expect.jsonl --\n",
 		"empty/a.flow": testFlow, "empty/a.flowtest": "--t/event.json--\n",
 		"notype/a.flow": testFlow, "notype/a.flowtest": "-- t/event.json --\n" + strings.Replace(event, "charge.succeeded", "charge.succeded", 1) + "\n-- t/expect.jsonl --\n",
+		"answer/a.flow": testFlow, "answer/a.flowtest": "-- t/event.json --\n" + event + "\n-- t/answers.jsonl --\n" +
+			`{"entity":"Sale","fields":{"approved":true}}` + "\n-- t/expect.jsonl --\n",
 	})
 	out, _ := flowc(t, 1, "test", filepath.Join(dir, "typo"))
 	if !strings.Contains(out, `unknown field "feilds"`) {
@@ -129,6 +131,10 @@ func TestFlowcTestRefusesWhatWouldPassUnnoticed(t *testing.T) {
 	out, _ = flowc(t, 1, "test", filepath.Join(dir, "notype"))
 	if !strings.Contains(out, "no flow handles charge.succeded events") {
 		t.Errorf("an event no flow handles:\n%s", out)
+	}
+	out, _ = flowc(t, 1, "test", filepath.Join(dir, "answer"))
+	if !strings.Contains(out, "answers.jsonl: an answer is to a create in a gateway, but the flows create nothing in one") {
+		t.Errorf("an answer no create takes:\n%s", out)
 	}
 }
 
