@@ -15,9 +15,10 @@ import (
 // CEL list (the invoice's lines, a recognition schedule) or an ERP query
 // (`erp.CustTransOpens where AccountNum == acct`), the body's statements
 // run once per item, and each write in it has a key that differs per
-// item. The body's names live in a scope of their own, so nothing after
-// the for reads an item; they are still variables of the flow's
-// environment (see recordEnv), and no later name may reuse them.
+// item (of the innermost for, when one holds another). The body's names
+// live in a scope of their own, so nothing after the for reads an item;
+// they are still variables of the flow's environment (see recordEnv), and
+// no later name may reuse them.
 func (fu *flowUnit) checkEach(s *ast.For) {
 	step := &plan.Step{Kind: plan.StepFor, At: fu.at(s), Name: s.Var.Name}
 	elem, fromEvent := schema.AnyType, false
@@ -48,22 +49,19 @@ func (fu *flowUnit) checkEach(s *ast.For) {
 // eachBody checks the body of a flow's for whose items are of type elem,
 // and adds the step.
 func (fu *flowUnit) eachBody(s *ast.For, step *plan.Step, elem *schema.Type, fromEvent bool) {
-	if fu.loop != nil {
-		fu.errorf(s, diag.Misplaced, "a for body cannot hold another for").
-			Suggestion = "flatten the list first, e.g. with map() and filter()"
-		return
-	}
 	if s.Body == nil {
 		fu.errorf(s, diag.Misplaced, "a flow's for needs a body: for %s in ... { create ... }", s.Var.Name)
 		return
 	}
-	outer := fu.sc
+	// A for in a for body is the innermost loop while its body is checked:
+	// its writes' keys must differ per item of it.
+	outer, outerLoop, outerItem := fu.sc, fu.loop, fu.loopItem
 	fu.sc = newScope(outer)
 	fu.loop = fu.sc
 	fu.loopItem = fu.declare(s.Var, ItemSym, elem, fromEvent)
 	item := fu.loopItem
 	step.Body = fu.stmts(s.Body, "a for body")
-	fu.sc, fu.loop, fu.loopItem = outer, nil, nil
+	fu.sc, fu.loop, fu.loopItem = outer, outerLoop, outerItem
 	if item != nil && !item.Used() {
 		fu.u.warnf(fu.f, s.Var, diag.Unused, "for %s: the body never reads the item", s.Var.Name)
 	}
