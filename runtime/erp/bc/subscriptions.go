@@ -3,6 +3,7 @@ package bc
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -71,29 +72,16 @@ func (d *Driver) Resource(ctx context.Context, set string) (string, error) {
 func (d *Driver) Subscriptions(ctx context.Context) ([]Subscription, error) {
 	const what = "GET subscriptions"
 	var out []Subscription
-	for next := d.service + "/subscriptions"; next != ""; {
-		a, err := d.send(ctx, http.MethodGet, next, nil, nil)
-		if err != nil {
-			return nil, err
+	err := d.pages(ctx, d.service+"/subscriptions", what, func(raw json.RawMessage) (bool, error) {
+		var sub Subscription
+		if err := json.Unmarshal(raw, &sub); err != nil {
+			return false, fmt.Errorf("want a subscription, got %s", odata.FirstLine("nothing", raw))
 		}
-		if a.status != http.StatusOK {
-			return nil, d.failure(what, a)
-		}
-		var page struct {
-			Value    []Subscription `json:"value"`
-			NextLink string         `json:"@odata.nextLink"`
-		}
-		if err := json.Unmarshal(a.body, &page); err != nil || page.Value == nil {
-			return nil, protocol(what, a, "want a JSON object with a value array of subscriptions, got %s", odata.FirstLine("nothing", a.body))
-		}
-		out = append(out, page.Value...)
-		next = ""
-		if page.NextLink != "" {
-			if !strings.HasPrefix(page.NextLink, d.service+"/") {
-				return nil, protocol(what, a, "@odata.nextLink %q leaves the service %s", page.NextLink, d.service)
-			}
-			next = page.NextLink
-		}
+		out = append(out, sub)
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -260,40 +248,21 @@ func (d *Driver) FetchChanged(ctx context.Context, resource string) (Changed, er
 		next += "?$filter=" + queryEscape(filter)
 	}
 	what := "GET " + set
-	for next != "" {
-		a, err := d.send(ctx, http.MethodGet, next, nil, nil)
+	err = d.pages(ctx, next, what, func(raw json.RawMessage) (bool, error) {
+		rec, _, err := decodeRecord(set, obj, raw)
 		if err != nil {
-			return Changed{}, err
+			return false, err
 		}
-		if a.status != http.StatusOK {
-			return Changed{}, d.failure(what, a)
+		rid, _ := rec["id"].(string)
+		if !guidPattern.MatchString(rid) {
+			return false, errors.New("a record without a GUID id")
 		}
-		var page struct {
-			Value    []json.RawMessage `json:"value"`
-			NextLink string            `json:"@odata.nextLink"`
-		}
-		if err := json.Unmarshal(a.body, &page); err != nil || page.Value == nil {
-			return Changed{}, protocol(what, a, "want a JSON object with a value array, got %s", odata.FirstLine("nothing", a.body))
-		}
-		for _, raw := range page.Value {
-			rec, _, err := decodeRecord(set, obj, raw)
-			if err != nil {
-				return Changed{}, protocol(what, a, "%v", err)
-			}
-			rid, _ := rec["id"].(string)
-			if !guidPattern.MatchString(rid) {
-				return Changed{}, protocol(what, a, "a record without a GUID id")
-			}
-			out.Records = append(out.Records, rec)
-			out.Resources = append(out.Resources, recordPath(strings.ToLower(rid)))
-		}
-		next = ""
-		if page.NextLink != "" {
-			if !strings.HasPrefix(page.NextLink, d.service+"/") {
-				return Changed{}, protocol(what, a, "@odata.nextLink %q leaves the service %s", page.NextLink, d.service)
-			}
-			next = page.NextLink
-		}
+		out.Records = append(out.Records, rec)
+		out.Resources = append(out.Resources, recordPath(strings.ToLower(rid)))
+		return false, nil
+	})
+	if err != nil {
+		return Changed{}, err
 	}
 	return out, nil
 }

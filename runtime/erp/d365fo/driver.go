@@ -190,36 +190,17 @@ func (d *Driver) query(ctx context.Context, entity string, obj *schema.Object, w
 		next += "?" + strings.Join(q, "&")
 	}
 	var out []erp.Record
-	for next != "" {
-		what := "GET " + entity
-		a, err := d.send(ctx, http.MethodGet, next, nil, nil)
+	what := "GET " + entity
+	err = d.pages(ctx, next, what, func(raw json.RawMessage) (bool, error) {
+		rec, err := decodeRecord(obj, raw)
 		if err != nil {
-			return nil, err
+			return false, err
 		}
-		if a.status != http.StatusOK {
-			return nil, d.failure(what, a)
-		}
-		var page struct {
-			Value    []json.RawMessage `json:"value"`
-			NextLink string            `json:"@odata.nextLink"`
-		}
-		if err := json.Unmarshal(a.body, &page); err != nil || page.Value == nil {
-			return nil, protocol(what, a, "want a JSON object with a value array, got %s", odata.FirstLine("nothing", a.body))
-		}
-		for _, raw := range page.Value {
-			rec, err := decodeRecord(obj, raw)
-			if err != nil {
-				return nil, protocol(what, a, "%v", err)
-			}
-			out = append(out, rec)
-		}
-		next = ""
-		if page.NextLink != "" && (top == 0 || len(out) < top) {
-			if !strings.HasPrefix(page.NextLink, d.service+"/") { // never send the token elsewhere
-				return nil, protocol(what, a, "@odata.nextLink %q leaves the service %s", page.NextLink, d.service)
-			}
-			next = page.NextLink
-		}
+		out = append(out, rec)
+		return top > 0 && len(out) >= top, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -193,38 +193,16 @@ func (d *Driver) queryRange(ctx context.Context, t table, where erp.Record, rang
 	next := d.service + "/" + t.set + "?" + strings.Join(q, "&")
 	what := "GET " + t.set
 	var out []stored
-	for next != "" {
-		a, err := d.send(ctx, http.MethodGet, next, nil, nil)
+	err = d.pages(ctx, next, what, func(raw json.RawMessage) (bool, error) {
+		rec, etag, err := d.decodeRecord(t, raw)
 		if err != nil {
-			return nil, err
+			return false, err
 		}
-		if a.status != http.StatusOK {
-			return nil, d.failure(what, a)
-		}
-		var page struct {
-			Value    []json.RawMessage `json:"value"`
-			NextLink string            `json:"@odata.nextLink"`
-		}
-		if err := json.Unmarshal(a.body, &page); err != nil || page.Value == nil {
-			return nil, protocol(what, a, "want a JSON object with a value array, got %s", odata.FirstLine("nothing", a.body))
-		}
-		for _, raw := range page.Value {
-			rec, etag, err := d.decodeRecord(t, raw)
-			if err != nil {
-				return nil, protocol(what, a, "%v", err)
-			}
-			out = append(out, stored{rec, etag})
-		}
-		next = ""
-		if page.NextLink != "" && (top == 0 || len(out) < top) {
-			if !strings.HasPrefix(page.NextLink, d.service+"/") { // never send the token elsewhere
-				return nil, protocol(what, a, "@odata.nextLink %q leaves the service %s", page.NextLink, d.service)
-			}
-			next = page.NextLink
-		}
-	}
-	if top > 0 && len(out) > top {
-		out = out[:top]
+		out = append(out, stored{rec, etag})
+		return top > 0 && len(out) >= top, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

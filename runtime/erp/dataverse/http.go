@@ -2,8 +2,8 @@ package dataverse
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -22,7 +22,7 @@ type answer struct {
 // answer, whatever its status.
 func (d *Driver) send(ctx context.Context, method, u string, header http.Header, body []byte) (answer, error) {
 	a, err := d.sender().Send(ctx, method, u, header, body)
-	return answer{status: a.Status, header: a.Header, body: a.Body}, err
+	return fromOData(a), err
 }
 
 func (d *Driver) sender() *odata.Sender {
@@ -64,8 +64,16 @@ func (d *Driver) failure(what string, a answer) *erp.Error {
 
 // protocol is an answer that breaks what the protocol promises.
 func protocol(what string, a answer, format string, args ...any) *erp.Error {
-	return &erp.Error{Kind: erp.Permanent, Status: a.status,
-		Message: what + ": unexpected answer: " + fmt.Sprintf(format, args...)}
+	return odata.Protocol(what, a.status, format, args...)
+}
+
+// pages reads a collection page by page (see odata.Sender.ReadPages).
+func (d *Driver) pages(ctx context.Context, u, what string, item func(raw json.RawMessage) (stop bool, err error)) error {
+	return d.sender().ReadPages(ctx, u, what, func(a odata.Answer) error { return d.failure(what, fromOData(a)) }, item)
+}
+
+func fromOData(a odata.Answer) answer {
+	return answer{status: a.Status, header: a.Header, body: a.Body}
 }
 
 func asError(err error, target **erp.Error) bool { return err != nil && errors.As(err, target) }

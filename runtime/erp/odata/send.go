@@ -3,6 +3,7 @@ package odata
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -120,4 +121,54 @@ func (s *Sender) Relative(u string) string {
 		return r
 	}
 	return u
+}
+
+// Protocol is an answer that breaks what the protocol promises (a page
+// without its value array, a record that does not decode): Permanent.
+func Protocol(what string, status int, format string, args ...any) *erp.Error {
+	return &erp.Error{Kind: erp.Permanent, Status: status,
+		Message: what + ": unexpected answer: " + fmt.Sprintf(format, args...)}
+}
+
+// ReadPages GETs u and each @odata.nextLink after it, handing every item
+// of every page's value array to item, until item says stop or no page
+// follows. fail maps an answer whose status is not 200 to the driver's
+// error; an error item returns that is not an *erp.Error is a Protocol
+// error. A next link outside the service is refused: the token never
+// leaves it.
+func (s *Sender) ReadPages(ctx context.Context, u, what string, fail func(Answer) error, item func(raw json.RawMessage) (stop bool, err error)) error {
+	for next := u; next != ""; {
+		a, err := s.Send(ctx, http.MethodGet, next, nil, nil)
+		if err != nil {
+			return err
+		}
+		if a.Status != http.StatusOK {
+			return fail(a)
+		}
+		var page struct {
+			Value    []json.RawMessage `json:"value"`
+			NextLink string            `json:"@odata.nextLink"`
+		}
+		if err := json.Unmarshal(a.Body, &page); err != nil || page.Value == nil {
+			return Protocol(what, a.Status, "want a JSON object with a value array, got %s", FirstLine("nothing", a.Body))
+		}
+		for _, raw := range page.Value {
+			stop, err := item(raw)
+			if err != nil {
+				var e *erp.Error
+				if errors.As(err, &e) {
+					return err
+				}
+				return Protocol(what, a.Status, "%v", err)
+			}
+			if stop {
+				return nil
+			}
+		}
+		next = page.NextLink
+		if next != "" && !strings.HasPrefix(next, s.Service+"/") {
+			return Protocol(what, a.Status, "@odata.nextLink %q leaves the service %s", next, s.Service)
+		}
+	}
+	return nil
 }
