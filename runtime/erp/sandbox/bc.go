@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -436,13 +435,9 @@ func (s *Server) bcList(ctx context.Context, q querier, c call, sc bcScope) repl
 	if herr != nil {
 		return asBC(herr).reply()
 	}
-	skip := 0
-	if t := c.query.Get("$skiptoken"); t != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(t, "s"))
-		if err != nil || n < 0 || !strings.HasPrefix(t, "s") {
-			return bcError(http.StatusBadRequest, "BadRequest", "The skip token '%s' is not valid.", t).reply()
-		}
-		skip = n
+	skip, ok := skipToken(c.query)
+	if !ok {
+		return bcError(http.StatusBadRequest, "BadRequest", "The skip token '%s' is not valid.", c.query.Get("$skiptoken")).reply()
 	}
 	byField, byValue := sc.parentField, sc.parentID
 	if text := bcQuery(c.query).Get("$filter"); text != "" { // a filter term narrows more than the parent
@@ -463,37 +458,7 @@ func (s *Server) bcList(ctx context.Context, q querier, c call, sc bcScope) repl
 	if err != nil {
 		return s.bcInternal(err)
 	}
-	idx := make([]int, len(rows))
-	for i := range idx {
-		idx[i] = i
-	}
-	for i := len(o.order) - 1; i >= 0; i-- {
-		k := o.order[i]
-		f, _ := sc.e.obj.Field(k.field)
-		slices.SortStableFunc(idx, func(a, b int) int {
-			c := compare(value(recs[a], f), value(recs[b], f))
-			if k.desc {
-				return -c
-			}
-			return c
-		})
-	}
-	total := len(idx)
-	idx = idx[min(o.skip, len(idx)):]
-	if o.top >= 0 && o.top < len(idx) {
-		idx = idx[:o.top]
-	}
-	idx = idx[min(skip, len(idx)):]
-	next := ""
-	if len(idx) > s.cfg.PageSize {
-		idx = idx[:s.cfg.PageSize]
-		nq := url.Values{}
-		for k, v := range c.query {
-			nq[k] = v
-		}
-		nq.Set("$skiptoken", "s"+strconv.Itoa(skip+s.cfg.PageSize))
-		next = sc.link + "?" + strings.ReplaceAll(nq.Encode(), "+", "%20")
-	}
+	idx, total, next := s.page(recs, sc.e.obj, o, skip, c.query, sc.link)
 	var b bytes.Buffer
 	b.WriteString(`{"@odata.context":`)
 	writeJSON(&b, c.root+"/$metadata#companies("+s.bc.companyID+")/"+sc.e.set)

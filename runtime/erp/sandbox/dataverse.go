@@ -9,7 +9,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -497,13 +496,9 @@ func (s *Server) dvList(ctx context.Context, q querier, c call, e *entity) reply
 	if herr != nil {
 		return asDV(herr).reply()
 	}
-	skip := 0
-	if t := c.query.Get("$skiptoken"); t != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(t, "s"))
-		if err != nil || n < 0 || !strings.HasPrefix(t, "s") {
-			return dvError(http.StatusBadRequest, dvPayload, "The skip token '%s' is not valid.", t).reply()
-		}
-		skip = n
+	skip, ok := skipToken(c.query)
+	if !ok {
+		return dvError(http.StatusBadRequest, dvPayload, "The skip token '%s' is not valid.", c.query.Get("$skiptoken")).reply()
 	}
 	var rows []row
 	var err error
@@ -533,37 +528,7 @@ scanned:
 			keep, recs = append(keep, r), append(recs, rec)
 		}
 	}
-	idx := make([]int, len(keep))
-	for i := range idx {
-		idx[i] = i
-	}
-	for i := len(o.order) - 1; i >= 0; i-- {
-		k := o.order[i]
-		f, _ := e.obj.Field(k.field)
-		slices.SortStableFunc(idx, func(a, b int) int {
-			c := compare(value(recs[a], f), value(recs[b], f))
-			if k.desc {
-				return -c
-			}
-			return c
-		})
-	}
-	total := len(idx)
-	idx = idx[min(o.skip, len(idx)):]
-	if o.top >= 0 && o.top < len(idx) {
-		idx = idx[:o.top]
-	}
-	idx = idx[min(skip, len(idx)):]
-	next := ""
-	if len(idx) > s.cfg.PageSize {
-		idx = idx[:s.cfg.PageSize]
-		nq := url.Values{}
-		for k, v := range c.query {
-			nq[k] = v
-		}
-		nq.Set("$skiptoken", "s"+strconv.Itoa(skip+s.cfg.PageSize))
-		next = c.root + "/" + e.set + "?" + strings.ReplaceAll(nq.Encode(), "+", "%20")
-	}
+	idx, total, next := s.page(recs, e.obj, o, skip, c.query, c.root+"/"+e.set)
 	var b bytes.Buffer
 	b.WriteString(`{"@odata.context":`)
 	writeJSON(&b, c.root+"/$metadata#"+e.set)

@@ -146,17 +146,15 @@ func (s *Server) query(ctx context.Context, q querier, e *entity, c call) reply 
 			hits = append(hits, hit{rec, r})
 		}
 	}
-	for i := len(o.order) - 1; i >= 0; i-- {
-		k := o.order[i]
-		f, _ := e.obj.Field(k.field)
-		slices.SortStableFunc(hits, func(a, b hit) int {
-			c := compare(value(a.rec, f), value(b.rec, f))
-			if k.desc {
-				return -c
-			}
-			return c
-		})
+	recs := make([]record, len(hits))
+	for i, h := range hits {
+		recs[i] = h.rec
 	}
+	sorted := make([]hit, len(hits))
+	for i, j := range o.sorted(recs, e.obj) {
+		sorted[i] = hits[j]
+	}
+	hits = sorted
 	total := len(hits)
 	hits = hits[min(o.skip, len(hits)):]
 	if o.top >= 0 && o.top < len(hits) {
@@ -336,4 +334,61 @@ func literalOf(v any) *literal {
 		return &literal{kind: litBool, b: v}
 	}
 	return &literal{kind: litNull}
+}
+
+// sorted returns the indexes of recs in $orderby order (stable: ties
+// keep their order).
+func (o options) sorted(recs []record, obj *schema.Object) []int {
+	idx := make([]int, len(recs))
+	for i := range idx {
+		idx[i] = i
+	}
+	for i := len(o.order) - 1; i >= 0; i-- {
+		k := o.order[i]
+		f, _ := obj.Field(k.field)
+		slices.SortStableFunc(idx, func(a, b int) int {
+			c := compare(value(recs[a], f), value(recs[b], f))
+			if k.desc {
+				return -c
+			}
+			return c
+		})
+	}
+	return idx
+}
+
+// skipToken reads the $skiptoken the BC and Dataverse dialects put in
+// their next links ("s" and how many records came before); ok is false
+// for one they did not make.
+func skipToken(q url.Values) (skip int, ok bool) {
+	t := q.Get("$skiptoken")
+	if t == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(t, "s"))
+	return n, err == nil && n >= 0 && strings.HasPrefix(t, "s")
+}
+
+// page orders recs, applies $skip and $top, and cuts the page the skip
+// token starts: the page's indexes into recs, how many records $skip and
+// $top leave before paging ($count), and the next link (base with q's
+// options and the next skip token), "" on the last page.
+func (s *Server) page(recs []record, obj *schema.Object, o options, skip int, q url.Values, base string) (idx []int, total int, next string) {
+	idx = o.sorted(recs, obj)
+	total = len(idx)
+	idx = idx[min(o.skip, len(idx)):]
+	if o.top >= 0 && o.top < len(idx) {
+		idx = idx[:o.top]
+	}
+	idx = idx[min(skip, len(idx)):]
+	if len(idx) > s.cfg.PageSize {
+		idx = idx[:s.cfg.PageSize]
+		nq := url.Values{}
+		for k, v := range q {
+			nq[k] = v
+		}
+		nq.Set("$skiptoken", "s"+strconv.Itoa(skip+s.cfg.PageSize))
+		next = base + "?" + strings.ReplaceAll(nq.Encode(), "+", "%20")
+	}
+	return idx, total, next
 }
