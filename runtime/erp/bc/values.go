@@ -1,7 +1,6 @@
 package bc
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -117,37 +116,10 @@ func literal(set string, f *schema.Field, v any) (string, error) {
 	return "", fmt.Errorf("unsupported value type %T", w)
 }
 
-// decodeRecord reads one entity from a JSON object, converting each field
-// by its schema type, and returns its @odata.etag. Fields the schema does
-// not know keep their JSON kind, numbers as decimal.Decimal; nothing
-// becomes a float.
+// decodeRecord reads one entity and its @odata.etag (odata.DecodeEntity)
+// with Business Central's dates.
 func decodeRecord(set string, obj *schema.Object, data []byte) (erp.Record, string, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var raw map[string]any
-	if err := dec.Decode(&raw); err != nil {
-		return nil, "", fmt.Errorf("not a JSON object: %w", err)
-	}
-	if raw == nil {
-		return nil, "", fmt.Errorf("not a JSON object: null")
-	}
-	etag, _ := raw["@odata.etag"].(string)
-	rec := make(erp.Record, len(raw))
-	for name, v := range raw {
-		if strings.HasPrefix(name, "@") {
-			continue
-		}
-		f, ok := obj.Field(name)
-		if !ok {
-			f = &schema.Field{Name: name, Type: schema.AnyType}
-		}
-		val, err := fromWire(set, f, v)
-		if err != nil {
-			return nil, "", fmt.Errorf("field %s: %w", name, err)
-		}
-		rec[name] = val
-	}
-	return rec, etag, nil
+	return odata.DecodeEntity(obj, data, func(f *schema.Field, v any) (any, error) { return fromWire(set, f, v) })
 }
 
 // fromWire converts a JSON value (decoded with UseNumber) to f's Go type:

@@ -1,7 +1,6 @@
 package d365fo
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -137,36 +136,11 @@ func (d *Driver) enumType(f *schema.Field) string {
 	return ""
 }
 
-// decodeRecord reads one entity from a JSON object, converting each field
-// by its schema type; OData annotations are dropped. Fields the schema does
-// not know (a tenant's custom fields) keep their JSON kind, numbers as
-// decimal.Decimal.
+// decodeRecord reads one entity (odata.DecodeEntity); fields the schema
+// does not know (a tenant's custom fields) keep their JSON kind.
 func decodeRecord(obj *schema.Object, data []byte) (erp.Record, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var raw map[string]any
-	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("not a JSON object: %w", err)
-	}
-	if raw == nil {
-		return nil, fmt.Errorf("not a JSON object: null")
-	}
-	rec := make(erp.Record, len(raw))
-	for name, v := range raw {
-		if len(name) > 0 && name[0] == '@' {
-			continue
-		}
-		f, ok := obj.Field(name)
-		if !ok {
-			f = &schema.Field{Name: name, Type: schema.AnyType}
-		}
-		val, err := fromWire(f, v)
-		if err != nil {
-			return nil, fmt.Errorf("field %s: %w", name, err)
-		}
-		rec[name] = val
-	}
-	return rec, nil
+	rec, _, err := odata.DecodeEntity(obj, data, fromWire)
+	return rec, err
 }
 
 // fromWire converts a JSON value (decoded with UseNumber) to f's Go type.

@@ -1,7 +1,6 @@
 package dataverse
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -139,36 +138,14 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// decodeRecord reads one row from a JSON object, converting each column by
-// its schema type, and returns its @odata.etag. Annotations
-// ("_customerid_value@OData.Community.Display.V1.FormattedValue") are
-// dropped; columns the schema does not know keep their JSON kind, numbers
-// as decimal.Decimal; nothing becomes a float.
+// decodeRecord reads one row and its @odata.etag (odata.DecodeEntity:
+// annotations such as "_customerid_value@OData.Community.Display.V1.
+// FormattedValue" are dropped), and gives each lookup's navigation field
+// its value column's GUID.
 func (d *Driver) decodeRecord(t table, data []byte) (erp.Record, string, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var raw map[string]any
-	if err := dec.Decode(&raw); err != nil {
-		return nil, "", fmt.Errorf("not a JSON object: %w", err)
-	}
-	if raw == nil {
-		return nil, "", fmt.Errorf("not a JSON object: null")
-	}
-	etag, _ := raw["@odata.etag"].(string)
-	rec := make(erp.Record, len(raw))
-	for name, v := range raw {
-		if strings.Contains(name, "@") {
-			continue
-		}
-		f, ok := t.obj.Field(name)
-		if !ok {
-			f = &schema.Field{Name: name, Type: schema.AnyType}
-		}
-		val, err := fromWire(f, v)
-		if err != nil {
-			return nil, "", fmt.Errorf("field %s: %w", name, err)
-		}
-		rec[name] = val
+	rec, etag, err := odata.DecodeEntity(t.obj, data, fromWire)
+	if err != nil {
+		return nil, "", err
 	}
 	// A lookup reads back as its value column; give the navigation field
 	// the same GUID so that flows can use either.

@@ -1,13 +1,16 @@
 package odata
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/flowhq/flow/runtime/erp"
 	"github.com/flowhq/flow/stdlib/schema"
 )
 
@@ -84,3 +87,37 @@ func Comparison(op string) (string, bool) {
 }
 
 var comparisons = map[string]string{"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
+
+// DecodeEntity reads one entity (a record, a row) from a JSON object and
+// returns it with its @odata.etag. conv converts each property by its
+// field in obj; a property obj does not know is converted as dyn (keeps
+// its JSON kind, numbers as decimal.Decimal: nothing becomes a float).
+// Annotations (names with an "@") are dropped.
+func DecodeEntity(obj *schema.Object, data []byte, conv func(f *schema.Field, v any) (any, error)) (erp.Record, string, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var raw map[string]any
+	if err := dec.Decode(&raw); err != nil {
+		return nil, "", fmt.Errorf("not a JSON object: %w", err)
+	}
+	if raw == nil {
+		return nil, "", fmt.Errorf("not a JSON object: null")
+	}
+	etag, _ := raw["@odata.etag"].(string)
+	rec := make(erp.Record, len(raw))
+	for name, v := range raw {
+		if strings.Contains(name, "@") {
+			continue
+		}
+		f, ok := obj.Field(name)
+		if !ok {
+			f = &schema.Field{Name: name, Type: schema.AnyType}
+		}
+		val, err := conv(f, v)
+		if err != nil {
+			return nil, "", fmt.Errorf("field %s: %w", name, err)
+		}
+		rec[name] = val
+	}
+	return rec, etag, nil
+}
