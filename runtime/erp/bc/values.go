@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/flowhq/flow/runtime/erp"
 	"github.com/flowhq/flow/runtime/erp/odata"
 	bcschema "github.com/flowhq/flow/stdlib/bc"
@@ -20,57 +18,22 @@ import (
 // field as 2024-01-31 (the calendar date in the time's own location), an
 // instant as RFC 3339 in UTC, GUIDs checked.
 func wireValue(set string, f *schema.Field, v any) (any, error) {
-	if v == nil {
-		return nil, nil
-	}
 	wt := bcschema.WireType(set, f.Name)
-	want := f.Type.Kind
-	switch v := v.(type) {
-	case string:
-		if want == schema.String || want == schema.Any {
-			if !f.Type.HasEnumValue(v) {
-				return nil, fmt.Errorf("%q is not a member of the enum (%v)", v, f.Type.Enum)
+	w := odata.Wire{Time: func(tm time.Time) string {
+		if wt == "date" {
+			return tm.Format("2006-01-02")
+		}
+		return tm.UTC().Format(time.RFC3339Nano)
+	}}
+	if wt == "GUID" {
+		w.String = func(s string) error {
+			if s != "" && !guidPattern.MatchString(s) {
+				return fmt.Errorf("%q is not a GUID", s)
 			}
-			if wt == "GUID" && v != "" && !guidPattern.MatchString(v) {
-				return nil, fmt.Errorf("%q is not a GUID", v)
-			}
-			return v, nil
+			return nil
 		}
-	case bool:
-		if want == schema.Bool || want == schema.Any {
-			return v, nil
-		}
-	case int:
-		return wireValue(set, f, int64(v))
-	case int32:
-		return wireValue(set, f, int64(v))
-	case int64:
-		switch want {
-		case schema.Int, schema.Decimal, schema.Minor, schema.Any:
-			return json.Number(strconv.FormatInt(v, 10)), nil
-		}
-	case decimal.Decimal:
-		switch want {
-		case schema.Decimal, schema.Minor, schema.Double, schema.Any:
-			return json.Number(v.String()), nil
-		case schema.Int:
-			if v.IsInteger() {
-				return json.Number(v.String()), nil
-			}
-		}
-	case time.Time:
-		if want == schema.Timestamp || want == schema.Any {
-			if wt == "date" {
-				return v.Format("2006-01-02"), nil
-			}
-			return v.UTC().Format(time.RFC3339Nano), nil
-		}
-	case float32, float64:
-		return nil, fmt.Errorf("floating-point value %v: amounts must be decimal.Decimal", v)
-	default:
-		return nil, fmt.Errorf("unsupported value type %T", v)
 	}
-	return nil, fmt.Errorf("a %T cannot be written to a %s field", v, f.Type)
+	return odata.ToJSON(f, v, w)
 }
 
 // encodeBody renders fields as a JSON object with sorted keys.

@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/flowhq/flow/runtime/erp"
 	"github.com/flowhq/flow/runtime/erp/odata"
 	"github.com/flowhq/flow/stdlib/schema"
@@ -21,52 +19,7 @@ const namespace = "Microsoft.Dynamics.DataEntities"
 // the field's type. Decimals become JSON numbers from their exact text,
 // times RFC 3339 in UTC (see wireTime), enums their member name.
 func wireValue(f *schema.Field, v any) (any, error) {
-	if v == nil {
-		return nil, nil
-	}
-	want := f.Type.Kind
-	switch v := v.(type) {
-	case string:
-		if want == schema.String || want == schema.Any {
-			if !f.Type.HasEnumValue(v) {
-				return nil, fmt.Errorf("%q is not a member of the enum (%v)", v, f.Type.Enum)
-			}
-			return v, nil
-		}
-	case bool:
-		if want == schema.Bool || want == schema.Any {
-			return v, nil
-		}
-	case int:
-		return wireValue(f, int64(v))
-	case int32:
-		return wireValue(f, int64(v))
-	case int64:
-		switch want {
-		case schema.Int, schema.Any:
-			return json.Number(strconv.FormatInt(v, 10)), nil
-		case schema.Decimal, schema.Minor:
-			return json.Number(strconv.FormatInt(v, 10)), nil
-		}
-	case decimal.Decimal:
-		switch want {
-		case schema.Decimal, schema.Minor, schema.Double, schema.Any:
-			return json.Number(v.String()), nil
-		case schema.Int:
-			if v.IsInteger() {
-				return json.Number(v.String()), nil
-			}
-		}
-	case time.Time:
-		if want == schema.Timestamp || want == schema.Any {
-			return wireTime(v), nil
-		}
-	case float32, float64:
-		return nil, fmt.Errorf("floating-point value %v: amounts must be decimal.Decimal", v)
-	default:
-		return nil, fmt.Errorf("unsupported value type %T", v)
-	}
-	return nil, fmt.Errorf("a %T cannot be written to a %s field", v, f.Type)
+	return odata.ToJSON(f, v, odata.Wire{Time: wireTime})
 }
 
 // wireTime renders t for F&O: an instant in UTC, except that a time at

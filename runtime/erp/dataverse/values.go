@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/flowhq/flow/runtime/erp"
 	"github.com/flowhq/flow/runtime/erp/odata"
 	"github.com/flowhq/flow/stdlib/schema"
@@ -18,56 +16,22 @@ import (
 // field's type: decimals as JSON numbers from their exact text, an
 // Edm.Date column as 2024-01-31, an instant in UTC, GUIDs checked.
 func (d *Driver) wireValue(t table, f *schema.Field, col string, v any) (any, error) {
-	if v == nil {
-		return nil, nil
+	date := d.schema.Dates[t.set][col]
+	w := odata.Wire{Time: func(tm time.Time) string {
+		if date {
+			return tm.Format("2006-01-02")
+		}
+		return tm.UTC().Format(time.RFC3339Nano)
+	}}
+	if d.schema.Guids[t.set][col] {
+		w.String = func(s string) error {
+			if !guidPattern.MatchString(s) {
+				return fmt.Errorf("%q is not a GUID", s)
+			}
+			return nil
+		}
 	}
-	want := f.Type.Kind
-	switch v := v.(type) {
-	case string:
-		if want == schema.String || want == schema.Any {
-			if !f.Type.HasEnumValue(v) {
-				return nil, fmt.Errorf("%q is not a member of the enum (%v)", v, f.Type.Enum)
-			}
-			if d.schema.Guids[t.set][col] && !guidPattern.MatchString(v) {
-				return nil, fmt.Errorf("%q is not a GUID", v)
-			}
-			return v, nil
-		}
-	case bool:
-		if want == schema.Bool || want == schema.Any {
-			return v, nil
-		}
-	case int:
-		return d.wireValue(t, f, col, int64(v))
-	case int32:
-		return d.wireValue(t, f, col, int64(v))
-	case int64:
-		switch want {
-		case schema.Int, schema.Decimal, schema.Minor, schema.Double, schema.Any:
-			return json.Number(strconv.FormatInt(v, 10)), nil
-		}
-	case decimal.Decimal:
-		switch want {
-		case schema.Decimal, schema.Minor, schema.Double, schema.Any:
-			return json.Number(v.String()), nil
-		case schema.Int:
-			if v.IsInteger() {
-				return json.Number(v.String()), nil
-			}
-		}
-	case time.Time:
-		if want == schema.Timestamp || want == schema.Any {
-			if d.schema.Dates[t.set][col] {
-				return v.Format("2006-01-02"), nil
-			}
-			return v.UTC().Format(time.RFC3339Nano), nil
-		}
-	case float32, float64:
-		return nil, fmt.Errorf("floating-point value %v: amounts must be decimal.Decimal", v)
-	default:
-		return nil, fmt.Errorf("unsupported value type %T", v)
-	}
-	return nil, fmt.Errorf("a %T cannot be written to a %s field", v, f.Type)
+	return odata.ToJSON(f, v, w)
 }
 
 // literal renders v as an OData literal for column col of field f:

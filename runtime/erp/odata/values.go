@@ -121,3 +121,70 @@ func DecodeEntity(obj *schema.Object, data []byte, conv func(f *schema.Field, v 
 	}
 	return rec, etag, nil
 }
+
+// Wire is what differs between the ERPs in how ToJSON writes a value.
+type Wire struct {
+	// Time renders a time for the field (an instant, or a date-only
+	// field's calendar date).
+	Time func(time.Time) string
+	// String, when set, checks a string beyond the field's enum (a GUID
+	// field's ids).
+	String func(string) error
+}
+
+// ToJSON converts a field value (a plain Go value: string, bool, an
+// integer, decimal.Decimal, time.Time or nil) to its JSON form, checked
+// against the field's type: decimals as JSON numbers from their exact
+// text, enum members by name, times as w says. A float is refused: amounts
+// are exact.
+func ToJSON(f *schema.Field, v any, w Wire) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	want := f.Type.Kind
+	switch v := v.(type) {
+	case string:
+		if want == schema.String || want == schema.Any {
+			if !f.Type.HasEnumValue(v) {
+				return nil, fmt.Errorf("%q is not a member of the enum (%v)", v, f.Type.Enum)
+			}
+			if w.String != nil {
+				if err := w.String(v); err != nil {
+					return nil, err
+				}
+			}
+			return v, nil
+		}
+	case bool:
+		if want == schema.Bool || want == schema.Any {
+			return v, nil
+		}
+	case int:
+		return ToJSON(f, int64(v), w)
+	case int32:
+		return ToJSON(f, int64(v), w)
+	case int64:
+		switch want {
+		case schema.Int, schema.Decimal, schema.Minor, schema.Double, schema.Any:
+			return json.Number(strconv.FormatInt(v, 10)), nil
+		}
+	case decimal.Decimal:
+		switch want {
+		case schema.Decimal, schema.Minor, schema.Double, schema.Any:
+			return json.Number(v.String()), nil
+		case schema.Int:
+			if v.IsInteger() {
+				return json.Number(v.String()), nil
+			}
+		}
+	case time.Time:
+		if want == schema.Timestamp || want == schema.Any {
+			return w.Time(v), nil
+		}
+	case float32, float64:
+		return nil, fmt.Errorf("floating-point value %v: amounts must be decimal.Decimal", v)
+	default:
+		return nil, fmt.Errorf("unsupported value type %T", v)
+	}
+	return nil, fmt.Errorf("a %T cannot be written to a %s field", v, f.Type)
+}

@@ -2,6 +2,7 @@ package odata
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -29,5 +30,52 @@ func TestFromJSON(t *testing.T) {
 	}
 	if _, err := FromJSON(field(schema.IntType), "7", Instant); err == nil || !strings.Contains(err.Error(), "string value 7 where") {
 		t.Errorf("a string for an int: %v", err)
+	}
+}
+
+func TestToJSON(t *testing.T) {
+	field := func(ty *schema.Type) *schema.Field { return &schema.Field{Name: "f", Type: ty} }
+	utc := Wire{Time: func(tm time.Time) string { return tm.UTC().Format(time.RFC3339) }}
+	at := time.Date(2024, 1, 31, 9, 30, 0, 0, time.FixedZone("CET", 3600))
+	for _, c := range []struct {
+		f    *schema.Field
+		v    any
+		want any
+	}{
+		{field(schema.DecimalType), decimal.RequireFromString("12345678901234567890.123456789"), json.Number("12345678901234567890.123456789")},
+		{field(schema.DecimalType), int64(20), json.Number("20")},
+		{field(schema.IntType), decimal.RequireFromString("3"), json.Number("3")},
+		{field(schema.IntType), 7, json.Number("7")},
+		{field(schema.TimestampType), at, "2024-01-31T08:30:00Z"},
+		{field(schema.EnumOf("No", "Yes")), "Yes", "Yes"},
+		{field(schema.BoolType), true, true},
+		{field(schema.StringType), nil, nil},
+	} {
+		got, err := ToJSON(c.f, c.v, utc)
+		if err != nil || got != c.want {
+			t.Errorf("%s from %#v: %#v, %v; want %#v", c.f.Type, c.v, got, err, c.want)
+		}
+	}
+	guid := Wire{Time: utc.Time, String: func(s string) error {
+		if len(s) != 36 {
+			return errors.New("not a GUID")
+		}
+		return nil
+	}}
+	for _, c := range []struct {
+		f    *schema.Field
+		v    any
+		w    Wire
+		want string
+	}{
+		{field(schema.DecimalType), 1.5, utc, "floating-point value 1.5"},
+		{field(schema.IntType), decimal.RequireFromString("1.5"), utc, "cannot be written to a int field"},
+		{field(schema.EnumOf("No", "Yes")), "Maybe", utc, "not a member of the enum"},
+		{field(schema.StringType), "x", guid, "not a GUID"},
+		{field(schema.StringType), []int{1}, utc, "unsupported value type"},
+	} {
+		if _, err := ToJSON(c.f, c.v, c.w); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s from %#v: %v, want an error with %q", c.f.Type, c.v, err, c.want)
+		}
 	}
 }
