@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -265,36 +264,17 @@ func (d *Driver) queryRange(ctx context.Context, entity string, where erp.Record
 
 // filter renders where as a $filter, fields sorted.
 func (d *Driver) filter(set string, obj *schema.Object, where erp.Record, ranges []erp.Range) (string, error) {
-	names := make([]string, 0, len(where))
-	for name := range where {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	terms := make([]string, 0, len(names))
-	for _, name := range names {
+	return odata.Filter(nil, where, ranges, func(name string, v any, _ bool) (string, string, error) {
 		f, ok := obj.Field(name)
 		if !ok {
-			return "", fmt.Errorf("%s has no field %q", set, name)
+			return "", "", fmt.Errorf("%s has no field %q", set, name)
 		}
-		lit, err := literal(set, f, where[name])
+		lit, err := literal(set, f, v)
 		if err != nil {
-			return "", fmt.Errorf("field %s: %w", name, err)
+			return "", "", fmt.Errorf("field %s: %w", name, err)
 		}
-		terms = append(terms, name+" eq "+lit)
-	}
-	for _, rg := range ranges {
-		f, ok := obj.Field(rg.Field)
-		op, known := odata.Comparison(rg.Op)
-		if !ok || !known {
-			return "", fmt.Errorf("%s has no field %q to compare with %s", set, rg.Field, rg.Op)
-		}
-		lit, err := literal(set, f, rg.Value)
-		if err != nil {
-			return "", fmt.Errorf("field %s: %w", rg.Field, err)
-		}
-		terms = append(terms, rg.Field+" "+op+" "+lit)
-	}
-	return strings.Join(terms, " and "), nil
+		return name, lit, nil
+	})
 }
 
 // queryEscape escapes a query value with %20 for spaces.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
 
@@ -207,39 +206,21 @@ func (d *Driver) query(ctx context.Context, entity string, obj *schema.Object, w
 
 // filter renders where (and the company) as a $filter, fields sorted.
 func (d *Driver) filter(obj *schema.Object, where erp.Record, ranges []erp.Range) (string, error) {
-	names := make([]string, 0, len(where))
-	for name := range where {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	var terms []string
+	var first []string
 	if _, set := where["dataAreaId"]; !set && d.cfg.Company != "" && hasCompany(obj) {
-		terms = append(terms, "dataAreaId eq "+quote(d.cfg.Company))
+		first = append(first, "dataAreaId eq "+quote(d.cfg.Company))
 	}
-	for _, name := range names {
+	return odata.Filter(first, where, ranges, func(name string, v any, _ bool) (string, string, error) {
 		f, ok := obj.Field(name)
 		if !ok {
-			return "", fmt.Errorf("%s has no field %q", obj.ShortName(), name)
+			return "", "", fmt.Errorf("%s has no field %q", obj.ShortName(), name)
 		}
-		lit, err := d.literal(f, where[name])
+		lit, err := d.literal(f, v)
 		if err != nil {
-			return "", fmt.Errorf("field %s: %w", name, err)
+			return "", "", fmt.Errorf("field %s: %w", name, err)
 		}
-		terms = append(terms, name+" eq "+lit)
-	}
-	for _, rg := range ranges {
-		f, ok := obj.Field(rg.Field)
-		op, known := odata.Comparison(rg.Op)
-		if !ok || !known {
-			return "", fmt.Errorf("%s has no field %q to compare with %s", obj.ShortName(), rg.Field, rg.Op)
-		}
-		lit, err := d.literal(f, rg.Value)
-		if err != nil {
-			return "", fmt.Errorf("field %s: %w", rg.Field, err)
-		}
-		terms = append(terms, rg.Field+" "+op+" "+lit)
-	}
-	return strings.Join(terms, " and "), nil
+		return name, lit, nil
+	})
 }
 
 // queryEscape escapes a query value with %20 for spaces, which every OData

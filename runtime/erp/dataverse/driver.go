@@ -210,44 +210,27 @@ func (d *Driver) queryRange(ctx context.Context, t table, where erp.Record, rang
 // filter renders where as a $filter, fields sorted; a lookup field
 // filters its value column.
 func (d *Driver) filter(t table, where erp.Record, ranges []erp.Range) (string, error) {
-	names := make([]string, 0, len(where))
-	for name := range where {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	terms := make([]string, 0, len(names))
-	for _, name := range names {
+	return odata.Filter(nil, where, ranges, func(name string, v any, compare bool) (string, string, error) {
 		f, ok := t.obj.Field(name)
 		if !ok {
-			return "", fmt.Errorf("%s has no field %q", t.set, name)
+			return "", "", fmt.Errorf("%s has no field %q", t.set, name)
 		}
 		col := name
 		if b, bind := d.schema.IsBind(t.set, name); bind {
+			if compare {
+				return "", "", fmt.Errorf("%s: %s links a row; only == compares it", t.set, name)
+			}
 			col = b.Value
-			if v, _ := where[name].(string); !guidPattern.MatchString(v) {
-				return "", fmt.Errorf("field %s: %q is not a GUID", name, where[name])
+			if id, _ := v.(string); !guidPattern.MatchString(id) {
+				return "", "", fmt.Errorf("field %s: %q is not a GUID", name, v)
 			}
 		}
-		lit, err := d.literal(t, f, col, where[name])
+		lit, err := d.literal(t, f, col, v)
 		if err != nil {
-			return "", fmt.Errorf("field %s: %w", name, err)
+			return "", "", fmt.Errorf("field %s: %w", name, err)
 		}
-		terms = append(terms, col+" eq "+lit)
-	}
-	for _, rg := range ranges {
-		f, ok := t.obj.Field(rg.Field)
-		op, known := odata.Comparison(rg.Op)
-		_, bind := d.schema.IsBind(t.set, rg.Field)
-		if !ok || !known || bind {
-			return "", fmt.Errorf("%s has no column %q to compare with %s", t.set, rg.Field, rg.Op)
-		}
-		lit, err := d.literal(t, f, rg.Field, rg.Value)
-		if err != nil {
-			return "", fmt.Errorf("field %s: %w", rg.Field, err)
-		}
-		terms = append(terms, rg.Field+" "+op+" "+lit)
-	}
-	return strings.Join(terms, " and "), nil
+		return col, lit, nil
+	})
 }
 
 func queryEscape(s string) string {

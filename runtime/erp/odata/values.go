@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -187,4 +188,36 @@ func ToJSON(f *schema.Field, v any, w Wire) (any, error) {
 		return nil, fmt.Errorf("unsupported value type %T", v)
 	}
 	return nil, fmt.Errorf("a %T cannot be written to a %s field", v, f.Type)
+}
+
+// Filter renders a query's conditions as a $filter: the terms first, then
+// where's equalities (by field name) and the ranges, joined by "and".
+// term gives a condition's column and literal (compare says it is a
+// range's), or says why the field cannot be filtered on.
+func Filter(first []string, where erp.Record, ranges []erp.Range, term func(field string, v any, compare bool) (col, lit string, err error)) (string, error) {
+	names := make([]string, 0, len(where))
+	for name := range where {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	terms := append([]string(nil), first...)
+	for _, name := range names {
+		col, lit, err := term(name, where[name], false)
+		if err != nil {
+			return "", err
+		}
+		terms = append(terms, col+" eq "+lit)
+	}
+	for _, rg := range ranges {
+		op, known := Comparison(rg.Op)
+		if !known {
+			return "", fmt.Errorf("%s: no comparison %q in OData", rg.Field, rg.Op)
+		}
+		col, lit, err := term(rg.Field, rg.Value, true)
+		if err != nil {
+			return "", err
+		}
+		terms = append(terms, col+" "+op+" "+lit)
+	}
+	return strings.Join(terms, " and "), nil
 }

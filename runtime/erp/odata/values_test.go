@@ -9,6 +9,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/flowhq/flow/runtime/erp"
 	"github.com/flowhq/flow/stdlib/schema"
 )
 
@@ -77,5 +78,24 @@ func TestToJSON(t *testing.T) {
 		if _, err := ToJSON(c.f, c.v, c.w); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s from %#v: %v, want an error with %q", c.f.Type, c.v, err, c.want)
 		}
+	}
+}
+
+func TestFilter(t *testing.T) {
+	term := func(name string, v any, _ bool) (string, string, error) {
+		if name == "Bad" {
+			return "", "", errors.New("no field Bad")
+		}
+		return name, Quote(v.(string)), nil
+	}
+	got, err := Filter([]string{"dataAreaId eq 'usmf'"}, erp.Record{"B": "2", "A": "1"}, []erp.Range{{Field: "C", Op: "<=", Value: "3"}}, term)
+	if err != nil || got != "dataAreaId eq 'usmf' and A eq '1' and B eq '2' and C le '3'" {
+		t.Errorf("filter: %q, %v", got, err)
+	}
+	if _, err := Filter(nil, erp.Record{"Bad": "x"}, nil, term); err == nil {
+		t.Error("a field term refuses: no error")
+	}
+	if _, err := Filter(nil, nil, []erp.Range{{Field: "C", Op: "~", Value: "x"}}, term); err == nil {
+		t.Error("an unknown comparison: no error")
 	}
 }
