@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -95,11 +94,8 @@ func (d *Daemon) bcWebhook(w http.ResponseWriter, r *http.Request) {
 	const source = "bc"
 	start := time.Now()
 	d.metrics.received.WithLabelValues(source).Inc()
-	reject := func(status int, reason, msg string) {
-		d.metrics.rejected.WithLabelValues(source, reason).Inc()
-		d.log.Warn("webhook rejected", "source", source, "reason", reason, "remote", r.RemoteAddr)
-		writeJSON(w, status, map[string]any{"error": msg, "reason": reason})
-	}
+	in := delivery{d: d, w: w, r: r, source: source}
+	reject := in.reject
 	client, ok := d.bcClient()
 	if !ok {
 		reject(http.StatusNotFound, "not_configured", "Business Central webhooks are not configured")
@@ -117,14 +113,8 @@ func (d *Daemon) bcWebhook(w http.ResponseWriter, r *http.Request) {
 		d.log.Info("bc webhook: subscription handshake answered")
 		return
 	}
-	body, err := readBody(w, r)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			reject(http.StatusRequestEntityTooLarge, "too_large", "body over 1 MiB")
-			return
-		}
-		reject(http.StatusBadRequest, "read", "could not read the body")
+	body, ok := in.body(false)
+	if !ok {
 		return
 	}
 	var n struct {

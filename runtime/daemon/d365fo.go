@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -30,11 +29,8 @@ func (d *Daemon) d365Webhook(w http.ResponseWriter, r *http.Request) {
 	const source = "d365fo"
 	start := time.Now()
 	d.metrics.received.WithLabelValues(source).Inc()
-	reject := func(status int, reason, msg string) {
-		d.metrics.rejected.WithLabelValues(source, reason).Inc()
-		d.log.Warn("webhook rejected", "source", source, "reason", reason, "remote", r.RemoteAddr)
-		writeJSON(w, status, map[string]any{"error": msg, "reason": reason})
-	}
+	in := delivery{d: d, w: w, r: r, source: source}
+	reject := in.reject
 	if d.cfg.D365WebhookSecret == "" {
 		reject(http.StatusNotFound, "not_configured", "Dynamics 365 business events are not configured (set D365_WEBHOOK_SECRET)")
 		return
@@ -44,18 +40,8 @@ func (d *Daemon) d365Webhook(w http.ResponseWriter, r *http.Request) {
 		reject(http.StatusUnauthorized, "unauthorized", "a bearer token or code parameter with the webhook secret is required")
 		return
 	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		reject(http.StatusBadRequest, "content_type", "Content-Type must be application/json")
-		return
-	}
-	body, err := readBody(w, r)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			reject(http.StatusRequestEntityTooLarge, "too_large", "body over 1 MiB")
-			return
-		}
-		reject(http.StatusBadRequest, "read", "could not read the body")
+	body, ok := in.body(true)
+	if !ok {
 		return
 	}
 	events, err := splitD365(body)

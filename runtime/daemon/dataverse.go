@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
-	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -34,11 +33,8 @@ func (d *Daemon) dataverseWebhook(w http.ResponseWriter, r *http.Request) {
 	const source = "dataverse"
 	start := time.Now()
 	d.metrics.received.WithLabelValues(source).Inc()
-	reject := func(status int, reason, msg string) {
-		d.metrics.rejected.WithLabelValues(source, reason).Inc()
-		d.log.Warn("webhook rejected", "source", source, "reason", reason, "remote", r.RemoteAddr)
-		writeJSON(w, status, map[string]any{"error": msg, "reason": reason})
-	}
+	in := delivery{d: d, w: w, r: r, source: source}
+	reject := in.reject
 	if d.cfg.DataverseWebhookKey == "" {
 		reject(http.StatusNotFound, "not_configured", "Dataverse webhooks are not configured (set DATAVERSE_WEBHOOK_KEY)")
 		return
@@ -47,18 +43,8 @@ func (d *Daemon) dataverseWebhook(w http.ResponseWriter, r *http.Request) {
 		reject(http.StatusUnauthorized, "unauthorized", "the webhook key is required, as the code parameter or the x-api-key header")
 		return
 	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		reject(http.StatusBadRequest, "content_type", "Content-Type must be application/json")
-		return
-	}
-	body, err := readBody(w, r)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			reject(http.StatusRequestEntityTooLarge, "too_large", "body over 1 MiB")
-			return
-		}
-		reject(http.StatusBadRequest, "read", "could not read the body")
+	body, ok := in.body(true)
+	if !ok {
 		return
 	}
 	// Over 256 KB, Dataverse leaves out the parameters and images and says

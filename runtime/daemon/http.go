@@ -69,23 +69,10 @@ func (d *Daemon) Handler() http.Handler {
 func (d *Daemon) stripeWebhook(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	d.metrics.stripeReceived.Inc()
-	reject := func(status int, reason, msg string) {
-		d.metrics.rejected.WithLabelValues("stripe", reason).Inc()
-		d.log.Warn("webhook rejected", "source", "stripe", "reason", reason, "remote", r.RemoteAddr)
-		writeJSON(w, status, map[string]any{"error": msg, "reason": reason})
-	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		reject(http.StatusBadRequest, "content_type", "Content-Type must be application/json")
-		return
-	}
-	body, err := readBody(w, r)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			reject(http.StatusRequestEntityTooLarge, "too_large", "body over 1 MiB")
-			return
-		}
-		reject(http.StatusBadRequest, "read", "could not read the body")
+	in := delivery{d: d, w: w, r: r, source: "stripe"}
+	reject := in.reject
+	body, ok := in.body(true)
+	if !ok {
 		return
 	}
 	if err := stripe.Verify(body, r.Header.Get("Stripe-Signature"), d.current().stripeSecrets, d.cfg.Now(), d.cfg.Tolerance); err != nil {
@@ -130,6 +117,45 @@ var (
 
 // readBody reads a webhook body of at most MaxWebhookBody bytes into a
 // buffer sized from Content-Length when the sender gave one.
+// delivery is one webhook delivery being taken from source.
+type delivery struct {
+	d      *Daemon
+	w      http.ResponseWriter
+	r      *http.Request
+	source string
+}
+
+// reject answers a refusal of the delivery, with the reason, and counts
+// and logs it.
+func (v delivery) reject(status int, reason, msg string) {
+	v.d.metrics.rejected.WithLabelValues(v.source, reason).Inc()
+	v.d.log.Warn("webhook rejected", "source", v.source, "reason", reason, "remote", v.r.RemoteAddr)
+	writeJSON(v.w, status, map[string]any{"error": msg, "reason": reason})
+}
+
+// body reads the delivery's body, which must be JSON when json is set; it
+// answers what it refuses (a wrong Content-Type, a body over
+// MaxWebhookBody, one that could not be read) itself, and ok is false.
+func (v delivery) body(json bool) (body []byte, ok bool) {
+	if json {
+		if mt, _, err := mime.ParseMediaType(v.r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			v.reject(http.StatusBadRequest, "content_type", "Content-Type must be application/json")
+			return nil, false
+		}
+	}
+	body, err := readBody(v.w, v.r)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			v.reject(http.StatusRequestEntityTooLarge, "too_large", "body over 1 MiB")
+			return nil, false
+		}
+		v.reject(http.StatusBadRequest, "read", "could not read the body")
+		return nil, false
+	}
+	return body, true
+}
+
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	size := int64(512)
 	if r.ContentLength > 0 && r.ContentLength <= MaxWebhookBody {

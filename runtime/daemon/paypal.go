@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"errors"
-	"mime"
 	"net/http"
 	"time"
 
@@ -16,27 +15,14 @@ import (
 func (d *Daemon) paypalWebhook(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	d.metrics.received.WithLabelValues("paypal").Inc()
-	reject := func(status int, reason, msg string) {
-		d.metrics.rejected.WithLabelValues("paypal", reason).Inc()
-		d.log.Warn("webhook rejected", "source", "paypal", "reason", reason, "remote", r.RemoteAddr)
-		writeJSON(w, status, map[string]any{"error": msg, "reason": reason})
-	}
+	in := delivery{d: d, w: w, r: r, source: "paypal"}
+	reject := in.reject
 	if d.cfg.PayPal == nil {
 		reject(http.StatusNotFound, "not_configured", "PayPal webhooks are not configured (set PAYPAL_WEBHOOK_ID)")
 		return
 	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		reject(http.StatusBadRequest, "content_type", "Content-Type must be application/json")
-		return
-	}
-	body, err := readBody(w, r)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			reject(http.StatusRequestEntityTooLarge, "too_large", "body over 1 MiB")
-			return
-		}
-		reject(http.StatusBadRequest, "read", "could not read the body")
+	body, ok := in.body(true)
+	if !ok {
 		return
 	}
 	if err := d.cfg.PayPal.Verify(r.Context(), r.Header, body); err != nil {
